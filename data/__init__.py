@@ -1,0 +1,1 @@
+"""Demo district data for gridgeo, installed as ``gridgeo.demo_data``."""
