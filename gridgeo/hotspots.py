@@ -1,0 +1,1104 @@
+"""Where and when problems concentrate: counts, kernel density, Gi* hot spots, trends, warnings.
+
+* :func:`counts` — reports per cell or grid (by category/source, by time bin), with rates.
+* :func:`kde` — kernel density surface (:class:`DensitySurface`): PNG overlay, contours.
+* :func:`gistar` — Getis-Ord Gi* hot and cold spots with ArcGIS-style ``gi_bin`` and FDR.
+* :func:`incremental_morans` — global Moran's I by distance band (the "optimized" band).
+* :func:`emerging` — space-time Gi* and Emerging Hot Spot categories (:class:`EmergingHotspots`).
+* :func:`warnings` — blue / yellow / red warning levels with reasons (:class:`WarningRules`).
+* :func:`time_profile` — counts by hour of day x weekday.
+
+Only reports whose ``status`` is ``"assigned"`` or ``"snapped"`` are counted (when the
+column exists).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy import stats
+
+from gridgeo import _emerging, _kde, _weights
+from gridgeo._validate import (
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_geom_types,
+    require_metric,
+    require_nonempty,
+    require_positive,
+    require_unique,
+)
+from gridgeo.errors import ColumnError, EmptyInputError
+
+__all__ = [
+    "DensitySurface",
+    "EmergingHotspots",
+    "WarningRules",
+    "counts",
+    "emerging",
+    "gistar",
+    "incremental_morans",
+    "kde",
+    "time_profile",
+    "warnings",
+]
+
+logger = logging.getLogger(__name__)
+
+COUNTED_STATUS = ("assigned", "snapped")
+_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
+
+
+# --------------------------------------------------------------------------- helpers
+def _counted(assigned: pd.DataFrame, name: str) -> pd.DataFrame:
+    if not isinstance(assigned, pd.DataFrame):
+        msg = f"{name} must be a (Geo)DataFrame of assigned reports, got {type(assigned).__name__}."
+        raise TypeError(msg)
+    if "status" in assigned.columns:
+        return assigned.loc[assigned["status"].isin(COUNTED_STATUS)]
+    return assigned
+
+
+def _key_of(layer: pd.DataFrame, key: str | None, name: str) -> str:
+    if key is not None:
+        require_columns(layer, [key], name)
+        return key
+    for k in ("cell_code", "grid_code"):
+        if k in layer.columns:
+            return k
+    msg = f"{name} has neither 'cell_code' nor 'grid_code'; pass key='<your code column>'."
+    raise ColumnError(msg)
+
+
+def _times(df: pd.DataFrame, time: str, name: str) -> pd.Series:
+    require_columns(df, [time], name)
+    try:
+        t = pd.to_datetime(df[time])
+    except (ValueError, TypeError) as err:
+        msg = (
+            f"{name} column {time!r} cannot be read as date-times ({err}); "
+            "fix the values or pass time='<column>'."
+        )
+        raise ColumnError(msg) from err
+    if t.dt.tz is not None:
+        t = t.dt.tz_localize(None)
+    if t.isna().any():
+        rows = ", ".join(map(str, df.index[t.isna()][:5]))
+        msg = f"{name} column {time!r} has missing times in row(s) {rows}; drop or fill them."
+        raise ColumnError(msg)
+    return t
+
+
+def _areas_km2(layer: gpd.GeoDataFrame) -> np.ndarray:
+    if "area_m2" in layer.columns:
+        return layer["area_m2"].to_numpy(dtype=np.float64) / 1e6
+    require_crs(layer, "cells")
+    geo = layer.geometry
+    if not (layer.crs.is_projected and layer.crs.axis_info[0].unit_name in {"metre", "meter"}):
+        from gridgeo.crs import local_crs
+
+        geo = geo.to_crs(local_crs(layer))
+    return geo.area.to_numpy() / 1e6
+
+
+def _rates(out: pd.DataFrame, area_km2: np.ndarray, population: np.ndarray | None) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["per_km2"] = np.where(area_km2 > 0, out["count"] / area_km2, np.nan)
+        if population is not None:
+            out["per_1000"] = np.where(population > 0, out["count"] / population * 1000, np.nan)
+
+
+# --------------------------------------------------------------------------- counts
+def counts(
+    assigned: pd.DataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    by: str | None = None,
+    freq: str | None = None,
+    key: str | None = None,
+    time: str = "reported_at",
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Count reports per cell or grid, with rates per km² and per 1,000 residents.
+
+    Parameters
+    ----------
+    assigned : DataFrame
+        Assigned reports with the code column ``key`` (and ``status``: only ``"assigned"`` and
+        ``"snapped"`` rows are counted when the column exists).
+    cells : GeoDataFrame
+        Cells (``cell_code``) or grids (``grid_code``); rows keep their index and order.
+    by : str, optional
+        A report column (``"category_code"``, ``"source"``...): adds one ``count_<value>``
+        column per value (wide form).
+    freq : str, optional
+        Pandas period alias (``"D"``, ``"W"``, ``"M"``, ``"Q"``): return the long table
+        ``key, period, [by,] count, per_km2, per_1000`` with every cell x period present
+        (zeros included) instead of the layer. ``period`` is the period's start time.
+    key : str, optional
+        Code column joining reports to ``cells``; default ``cell_code`` if ``cells`` has it,
+        else ``grid_code``.
+    time : str
+        Report time column, used with ``freq``.
+
+    Returns
+    -------
+    GeoDataFrame or DataFrame
+        Without ``freq``: a copy of ``cells`` with ``count`` (0 where no report), optional
+        ``count_<value>`` columns, ``per_km2`` (area from ``area_m2`` or the geometry in a
+        metric CRS) and ``per_1000`` (when ``cells`` has ``population``; NaN where it is 0).
+        With ``freq``: a long DataFrame (see ``freq``).
+
+    Raises
+    ------
+    ColumnError
+        A required column is missing, or times cannot be parsed.
+    DuplicateIdError
+        The codes in ``cells`` are not unique.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> cells = gpd.GeoDataFrame({"cell_code": ["a", "b"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                          crs="EPSG:4547")
+    >>> reps = pd.DataFrame({"cell_code": ["a", "a", "b"],
+    ...                      "status": ["assigned", "snapped", "outside"]})
+    >>> counts(reps, cells)[["cell_code", "count", "per_km2"]]
+      cell_code  count  per_km2
+    0         a      2    200.0
+    1         b      0      0.0
+    """
+    cells = require_geodataframe(cells, "cells")
+    key = _key_of(cells, key, "cells")
+    require_unique(cells[key], key, "cells")
+    rep = _counted(assigned, "assigned")
+    require_columns(rep, [key] + ([by] if by else []), "assigned")
+    known = rep[key].isin(cells[key])
+    if (~known).any():
+        logger.warning("%d counted reports have a %s not in cells; ignored", (~known).sum(), key)
+    rep = rep.loc[known]
+    area = _areas_km2(cells)
+    pop = cells["population"].to_numpy(dtype=np.float64) if "population" in cells else None
+    codes = pd.Index(cells[key])
+    if freq is None:
+        out = cells.copy()
+        pos = codes.get_indexer(rep[key])
+        out["count"] = np.bincount(pos, minlength=len(cells)).astype(np.int64)
+        if by is not None:
+            for value, grp in rep.groupby(by, sort=True):
+                gpos = codes.get_indexer(grp[key])
+                out[f"count_{value}"] = np.bincount(gpos, minlength=len(cells)).astype(np.int64)
+        _rates(out, area, pop)
+        return out
+    t = _times(rep, time, "assigned")
+    try:
+        periods = t.dt.to_period(freq)
+    except ValueError as err:
+        msg = f"freq={freq!r} is not a pandas period alias; use 'D', 'W', 'M' or 'Q'."
+        raise ValueError(msg) from err
+    if len(periods):
+        span = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
+    else:
+        span = pd.PeriodIndex([], freq=freq)
+    levels: list[Any] = [codes, span]
+    names = [key, "period"]
+    group_cols = [rep[key], periods]
+    if by is not None:
+        levels.append(pd.Index(sorted(rep[by].dropna().unique())))
+        names.append(by)
+        group_cols.append(rep[by])
+    full = pd.MultiIndex.from_product(levels, names=names)
+    grouped = pd.Series(1, index=rep.index).groupby(group_cols).sum()
+    grouped.index.names = names
+    out = grouped.reindex(full, fill_value=0).rename("count").reset_index()
+    out["count"] = out["count"].astype(np.int64)
+    out["period"] = out["period"].dt.start_time
+    at = codes.get_indexer(out[key])
+    _rates(out, area[at], None if pop is None else pop[at])
+    return out
+
+
+# --------------------------------------------------------------------------- kde
+@dataclass(frozen=True, repr=False)
+class DensitySurface:
+    """A kernel density raster (reports per km²) with its georeferencing.
+
+    ``array[row, col]``: row 0 is the northern edge. ``transform`` is the affine 6-tuple
+    ``(pixel, 0, west, 0, -pixel, north)`` (rasterio / GDAL order ``a, b, c, d, e, f``).
+    Pixels outside ``area`` are NaN.
+    """
+
+    array: np.ndarray
+    transform: tuple[float, float, float, float, float, float]
+    crs: Any
+    bounds: tuple[float, float, float, float]
+    bandwidth: float
+    pixel: float
+    kernel: str
+    n_points: int
+
+    def __repr__(self) -> str:
+        r, c = self.array.shape
+        mx = float(np.nanmax(self.array)) if np.isfinite(self.array).any() else 0.0
+        return (
+            f"DensitySurface({r}x{c} px of {self.pixel:g} m, {self.kernel} bandwidth "
+            f"{self.bandwidth:.0f} m, {self.n_points} points, max {mx:.1f}/km²)"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+    def bounds_latlon(self) -> list[list[float]]:
+        """``[[south, west], [north, east]]`` in WGS 84, as folium's ImageOverlay wants.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = DensitySurface(np.zeros((1, 1)), (100.0, 0.0, 500000.0, 0.0, -100.0, 2.5e6),
+        ...                    "EPSG:4547", (500000.0, 2499900.0, 500100.0, 2.5e6),
+        ...                    100.0, 100.0, "quartic", 0)
+        >>> [[round(v, 3) for v in pair] for pair in s.bounds_latlon()]
+        [[22.597, 114.0], [22.598, 114.001]]
+        """
+        from pyproj import Transformer
+
+        w, s, e, n = self.bounds
+        xs = np.r_[np.linspace(w, e, 11), np.full(11, e), np.linspace(w, e, 11), np.full(11, w)]
+        ys = np.r_[np.full(11, s), np.linspace(s, n, 11), np.full(11, n), np.linspace(s, n, 11)]
+        tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform(xs, ys)
+        return [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
+
+    def to_png(self, path: Any, *, cmap: str = "YlOrRd", opacity: float = 0.8) -> None:
+        """Write the surface as an RGBA PNG (transparent where density is ~0 or NaN).
+
+        Written atomically (temporary file in the same folder, then ``os.replace``).
+        """
+        import os
+        import tempfile
+        from pathlib import Path
+
+        import matplotlib as mpl
+        import matplotlib.image as mimage
+
+        arr = np.nan_to_num(self.array, nan=0.0)
+        top = float(arr.max()) or 1.0
+        norm = np.clip(arr / top, 0.0, 1.0)
+        rgba = mpl.colormaps[cmap](norm)
+        rgba[..., 3] = np.clip(norm * 5.0, 0.0, 1.0) * opacity
+        rgba[~np.isfinite(self.array), 3] = 0.0
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(suffix=".png", dir=target.parent or ".")
+        os.close(fd)
+        try:
+            mimage.imsave(tmp, rgba)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def contours(self, levels: int | list[float] = 5) -> gpd.GeoDataFrame:
+        """Filled contour bands as polygons: columns ``level_min``, ``level_max``, geometry.
+
+        ``levels`` is a number of bands between 0 (exclusive) and the maximum, or explicit
+        band edges in reports per km². Bands with no area are omitted.
+        """
+        from matplotlib.figure import Figure
+
+        arr = np.nan_to_num(self.array, nan=0.0)
+        top = float(arr.max())
+        if isinstance(levels, int):
+            inner = list(np.linspace(0, top, levels + 1)[1:-1])
+            edges = [top / (levels * 10), *inner, top * (1 + 1e-9)] if top > 0 else []
+        else:
+            edges = sorted(float(v) for v in levels)
+        a, _, west, _, e, north = self.transform
+        xs = west + (np.arange(arr.shape[1]) + 0.5) * a
+        ys = north + (np.arange(arr.shape[0]) + 0.5) * e
+        rows: list[dict[str, Any]] = []
+        if len(edges) >= 2:
+            ax = Figure().subplots()  # no pyplot: leaves the user's backend alone
+            cs = ax.contourf(xs, ys, arr, levels=edges)
+            for i, path in enumerate(cs.get_paths()):
+                rings = [np.asarray(r) for r in path.to_polygons(closed_only=True)]
+                geom = _kde.rings_to_polygons(rings)
+                if geom is not None and not geom.is_empty:
+                    rows.append(
+                        {"level_min": edges[i], "level_max": edges[i + 1], "geometry": geom}
+                    )
+        if not rows:
+            return gpd.GeoDataFrame({"level_min": [], "level_max": []}, geometry=[], crs=self.crs)
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.crs)
+
+
+def kde(
+    assigned: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    *,
+    bandwidth: float | None = None,
+    pixel: float | None = None,
+    kernel: str = "quartic",
+) -> DensitySurface:
+    """Kernel density of reports on a raster covering ``area``.
+
+    Points are binned to pixels and convolved with the kernel by FFT (no per-point loop).
+
+    Parameters
+    ----------
+    assigned : GeoDataFrame
+        Report points (only ``assigned``/``snapped`` rows when ``status`` exists).
+    area : GeoDataFrame
+        Polygons of the study area: the raster covers their bounds; pixels whose centre is
+        outside are NaN.
+    bandwidth : float, optional
+        Kernel bandwidth in metres: the search radius of the ``"quartic"`` kernel or the
+        standard deviation of the ``"gaussian"`` one (truncated at 4 sigma). Default: the
+        spatial Silverman rule ``0.9 * min(SD, sqrt(1/ln 2) * Dm) * n**-0.2`` (SD: standard
+        distance, Dm: median distance to the mean centre), as ArcGIS Pro's Kernel Density.
+    pixel : float, optional
+        Pixel size in metres; default the longer side of the area / 400, at least 1 m.
+    kernel : {"quartic", "gaussian"}
+        Kernel shape; both integrate to one point.
+
+    Returns
+    -------
+    DensitySurface
+        Reports per km², in ``area``'s CRS if metric, else in ``gridgeo.crs.local_crs``.
+
+    Raises
+    ------
+    EmptyInputError
+        No counted report or no area.
+    CRSError
+        A layer has no CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box, Point
+    >>> area = gpd.GeoDataFrame(geometry=[box(0, 0, 1000, 1000)], crs="EPSG:4547")
+    >>> pts = gpd.GeoDataFrame(geometry=[Point(500, 500), Point(520, 480)], crs="EPSG:4547")
+    >>> surf = kde(pts, area, bandwidth=200, pixel=50)
+    >>> surf.array.shape, round(float(surf.array.sum() * 0.05**2), 1)
+    ((20, 20), 2.0)
+    """
+    if kernel not in {"quartic", "gaussian"}:
+        msg = f"kernel must be 'quartic' or 'gaussian', got {kernel!r}."
+        raise ValueError(msg)
+    area = require_geodataframe(area, "area")
+    require_nonempty(area, "area")
+    require_crs(area, "area")
+    pts = require_geodataframe(_counted(assigned, "assigned"), "assigned")
+    require_crs(pts, "assigned")
+    require_nonempty(pts, "assigned (counted rows)")
+    require_geom_types(pts, ["Point"], "assigned")
+    crs = area.crs
+    if not (crs.is_projected and crs.axis_info[0].unit_name in {"metre", "meter"}):
+        from gridgeo.crs import local_crs
+
+        crs = local_crs(area)
+    area_m = area.to_crs(crs)
+    xy = shapely.get_coordinates(pts.to_crs(crs).geometry.values)
+    if bandwidth is None:
+        bandwidth = _kde.default_bandwidth(xy) if len(xy) > 1 else 0.0
+        if not bandwidth > 0:
+            msg = "cannot derive a bandwidth from fewer than 2 distinct points; pass bandwidth=."
+            raise ValueError(msg)
+    require_positive(bandwidth, "bandwidth")
+    w, s, e, n = map(float, area_m.total_bounds)
+    if pixel is None:
+        pixel = max(1.0, max(e - w, n - s) / 400.0)
+    require_positive(pixel, "pixel")
+    shape = (max(1, int(np.ceil((n - s) / pixel))), max(1, int(np.ceil((e - w) / pixel))))
+    dens = _kde.density_fft(xy, (w, n), float(pixel), shape, float(bandwidth), kernel)
+    cx = w + (np.arange(shape[1]) + 0.5) * pixel
+    cy = n - (np.arange(shape[0]) + 0.5) * pixel
+    gx, gy = np.meshgrid(cx, cy)
+    inside = shapely.contains_xy(shapely.union_all(area_m.geometry.values), gx, gy)
+    dens = np.where(inside, dens, np.nan)
+    s_edge = n - shape[0] * pixel
+    e_edge = w + shape[1] * pixel
+    return DensitySurface(
+        array=dens,
+        transform=(float(pixel), 0.0, w, 0.0, -float(pixel), n),
+        crs=crs,
+        bounds=(w, s_edge, e_edge, n),
+        bandwidth=float(bandwidth),
+        pixel=float(pixel),
+        kernel=kernel,
+        n_points=len(xy),
+    )
+
+
+# --------------------------------------------------------------------------- Gi*
+def _gistar_z(y: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Analytic Gi* z (esda ``G_Local(star=True)``, binary weights): see :func:`gistar`."""
+    n = len(y)
+    total = y.sum()
+    mean = total / n
+    var = (y**2).sum() / n - mean**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = s / total
+        expected = k / n
+        v = k * (n - k) / (n - 1) / n**2 * var / mean**2
+        z = (g - expected) / np.sqrt(v)
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (NaN kept, excluded from the count)."""
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0:
+        return out
+    order = np.argsort(q)
+    ranked = q[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(ranked[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def _bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+    level = np.zeros(len(z), dtype=np.int64)
+    for lv, alpha in reversed(_LEVELS):
+        level = np.where(np.nan_to_num(p, nan=1.0) <= alpha, lv, level)
+    return (np.sign(np.nan_to_num(z)) * level).astype(np.int64)
+
+
+def _weights_for(
+    cells: gpd.GeoDataFrame, neighbours: str | float
+) -> tuple[sp.csr_matrix | None, _weights.Lattice | None, np.ndarray | None]:
+    geoms = cells.geometry.values
+    lat = _weights.detect_lattice(np.asarray(geoms))
+    if lat is not None:
+        return None, lat, _weights.lattice_kernel(lat, neighbours)
+    if neighbours in {"queen", "rook"}:
+        return _weights.contiguity(np.asarray(geoms), str(neighbours)), None, None
+    xy = shapely.get_coordinates(shapely.centroid(np.asarray(geoms)))
+    return _weights.distance_band(xy, float(neighbours)), None, None
+
+
+def _centroids(cells: gpd.GeoDataFrame) -> np.ndarray:
+    return shapely.get_coordinates(shapely.centroid(np.asarray(cells.geometry.values)))
+
+
+def incremental_morans(
+    cells: gpd.GeoDataFrame,
+    value: str,
+    *,
+    distances: list[float] | None = None,
+    n_bands: int = 10,
+) -> pd.DataFrame:
+    """Global Moran's I of ``value`` for increasing distance bands (binary weights).
+
+    Default bands: start at the largest nearest-neighbour distance between cell centroids
+    (every cell has a neighbour), increase by the mean nearest-neighbour distance, ``n_bands``
+    bands. z-scores are under the normality assumption (esda ``Moran(...).z_norm``).
+
+    Returns
+    -------
+    DataFrame
+        ``distance``, ``moran_i``, ``z``, ``n_pairs`` and ``peak`` (True at local maxima of z).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, numpy as np
+    >>> from shapely import box
+    >>> g = [box(x, y, x + 100, y + 100) for y in range(0, 500, 100) for x in range(0, 500, 100)]
+    >>> cells = gpd.GeoDataFrame({"v": np.arange(25.0)}, geometry=g, crs="EPSG:4547")
+    >>> incremental_morans(cells, "v", n_bands=3)["distance"].tolist()
+    [100.0, 200.0, 300.0]
+    """
+    cells = require_geodataframe(cells, "cells")
+    require_metric(cells, "cells")
+    require_columns(cells, [value], "cells")
+    xy = _centroids(cells)
+    y = cells[value].to_numpy(dtype=np.float64)
+    from scipy.spatial import cKDTree
+
+    if distances is None:
+        nn = cKDTree(xy).query(xy, k=2)[0][:, 1]
+        distances = [float(nn.max() + i * nn.mean()) for i in range(n_bands)]
+    n = len(y)
+    zc = y - y.mean()
+    rows = []
+    for d in distances:
+        w = _weights.distance_band(xy, d)
+        s0 = float(w.nnz)
+        if s0 == 0:
+            rows.append((d, np.nan, np.nan, 0))
+            continue
+        i_val = n / s0 * float(zc @ (w @ zc)) / float(zc @ zc)
+        k = np.diff(w.indptr).astype(np.float64)
+        s1, s2 = 2.0 * s0, float((4.0 * k**2).sum())
+        ei = -1.0 / (n - 1)
+        vi = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - ei * ei
+        rows.append((d, i_val, (i_val - ei) / np.sqrt(vi), int(s0 // 2)))
+    out = pd.DataFrame(rows, columns=["distance", "moran_i", "z", "n_pairs"])
+    z = out["z"].to_numpy()
+    prev = np.r_[-np.inf, z[:-1]]
+    nxt = np.r_[z[1:], -np.inf]
+    out["peak"] = (
+        (z > prev) & (z >= nxt) & (np.arange(len(z)) > 0) & (np.arange(len(z)) < len(z) - 1)
+    )
+    return out
+
+
+def gistar(
+    cells: gpd.GeoDataFrame,
+    value: str,
+    *,
+    neighbours: str | float = "queen",
+    permutations: int = 0,
+    fdr: bool = True,
+    seed: int = 0,
+) -> gpd.GeoDataFrame:
+    """Getis-Ord Gi* hot and cold spots of ``cells[value]``.
+
+    Binary weights with the cell itself included (Gi*, ``star=True``). The analytic z-score
+    is esda's ``G_Local(y, w, transform="B", star=True).Zs``: with ``S_i`` the sum of ``y``
+    over the neighbourhood of ``i`` (self included), ``k_i`` its size, ``n`` cells, mean
+    ``m`` and population variance ``v`` of ``y``::
+
+        G_i = S_i / sum(y);  E = k_i / n;  Var = k_i (n - k_i) / ((n - 1) n²) * v / m²
+        z_i = (G_i - E) / sqrt(Var)
+
+    ``gi_p`` is two-sided: ``2 * (1 - Phi(|z|))`` (twice esda's one-sided ``p_norm``), or,
+    with ``permutations > 0``, the conditional-permutation pseudo p-value doubled and capped
+    at 1: ``2 * (min(#sim >= obs, #sim < obs) + 1) / (P + 1)`` (esda's "directed" p_sim,
+    times 2). Permutations share one set of random draws across cells, as esda does.
+
+    ``gi_bin`` follows ArcGIS Pro's Gi_Bin: ±3, ±2, ±1 when the p-value is <= 0.01, 0.05,
+    0.10 (sign of z), else 0. With ``fdr=True`` the p-values compared are the
+    Benjamini-Hochberg adjusted ones (``gi_p_fdr``, equal to
+    ``scipy.stats.false_discovery_control(gi_p)``); a cell is significant at a level exactly
+    when BH at that false discovery rate rejects it. ``gi_z``/``gi_p`` are never adjusted.
+
+    Islands (cells with no neighbour) get ``gi_z``/``gi_p`` NaN and ``gi_bin`` 0 and are left
+    out of the FDR correction: a one-cell neighbourhood is not a cluster. A constant
+    ``value`` gives z 0, p 1 everywhere.
+
+    Regular fishnets (axis-aligned rectangles of one size on one lattice; missing lattice
+    positions allowed) are computed by 2-D correlation on a raster; any other cells use a
+    sparse weights matrix. Both give the same numbers.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Polygons with the numeric column ``value`` (e.g. the output of :func:`counts`).
+    value : str
+        Column analysed.
+    neighbours : "queen", "rook", "optimized" or float
+        Queen (shared vertex) or rook (shared edge) contiguity, a distance band in metres
+        between centroids (``<=``), or ``"optimized"``: the distance of the first peak of
+        :func:`incremental_morans` z-scores (if there is none, the band with the largest z),
+        as ArcGIS's Optimized Hot Spot Analysis does. The band used is logged and stored in
+        ``result.attrs["gistar"]``.
+    permutations : int
+        0 for analytic p-values; else the number of conditional permutations (e.g. 999).
+    fdr : bool
+        Apply the False Discovery Rate correction to ``gi_bin``.
+    seed : int
+        Random seed of the permutations.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` with ``gi_z``, ``gi_p``, ``gi_p_fdr`` and ``gi_bin``.
+
+    Raises
+    ------
+    ColumnError
+        ``value`` is missing or not numeric / has NaN.
+    CRSError
+        A distance band on cells without a metric CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> g = [box(x, y, x + 100, y + 100) for y in range(0, 1000, 100) for x in range(0, 1000, 100)]
+    >>> v = [9 if (x < 3 and y < 3) else 0 for y in range(10) for x in range(10)]
+    >>> cells = gpd.GeoDataFrame({"count": v}, geometry=g, crs="EPSG:4547")
+    >>> out = gistar(cells, "count")
+    >>> int(out["gi_bin"].iloc[11]), round(float(out["gi_z"].iloc[11]), 2)
+    (3, 9.95)
+    """
+    cells = require_geodataframe(cells, "cells")
+    require_nonempty(cells, "cells")
+    require_columns(cells, [value], "cells")
+    if not pd.api.types.is_numeric_dtype(cells[value]) or cells[value].isna().any():
+        msg = f"cells column {value!r} must be numeric without NaN; fill missing values with 0."
+        raise ColumnError(msg)
+    if isinstance(neighbours, str) and neighbours not in {"queen", "rook", "optimized"}:
+        msg = f"neighbours must be 'queen', 'rook', 'optimized' or metres; got {neighbours!r}."
+        raise ValueError(msg)
+    if not isinstance(neighbours, str):
+        require_positive(neighbours, "neighbours")
+    if not (isinstance(permutations, int | np.integer) and permutations >= 0):
+        msg = f"permutations must be an integer >= 0, got {permutations!r}."
+        raise ValueError(msg)
+    if not isinstance(neighbours, str) or neighbours == "optimized":
+        require_metric(cells, "cells")
+    else:
+        require_geom_types(cells, ["Polygon", "MultiPolygon"], "cells")
+    info: dict[str, Any] = {"neighbours": neighbours, "permutations": permutations, "fdr": fdr}
+    if neighbours == "optimized":
+        inc = incremental_morans(cells, value)
+        peaks = inc.loc[inc["peak"]]
+        row = peaks.iloc[0] if len(peaks) else inc.loc[inc["z"].idxmax()]
+        neighbours = float(row["distance"])
+        info["distance_m"] = neighbours
+        info["peak_found"] = bool(len(peaks))
+        logger.info("optimized Gi* distance band: %.1f m (peak=%s)", neighbours, len(peaks) > 0)
+    y = cells[value].to_numpy(dtype=np.float64)
+    w, lat, kernel = _weights_for(cells, neighbours)
+    if lat is not None and kernel is not None:
+        s, k = _weights.lattice_sums(lat, y, kernel)
+        info["path"] = "lattice"
+    else:
+        assert w is not None
+        s, k = _weights.sparse_sums(w, y)
+        info["path"] = "sparse"
+    z = _gistar_z(y, s, k)
+    island = k <= 1
+    if permutations:
+        larger = _weights.permutation_counts(y, s, k, int(permutations), seed)
+        lower = permutations - larger
+        p = np.minimum(1.0, 2.0 * (np.minimum(larger, lower) + 1) / (permutations + 1))
+    else:
+        p = 2.0 * stats.norm.sf(np.abs(z))
+    z = np.where(island, np.nan, z)
+    p = np.where(island, np.nan, p)
+    if island.any():
+        logger.warning("%d cells have no neighbour; their Gi* is NaN", int(island.sum()))
+    q = _bh(p)
+    out = cells.copy()
+    out["gi_z"] = z
+    out["gi_p"] = p
+    out["gi_p_fdr"] = q
+    out["gi_bin"] = _bins(z, q if fdr else p)
+    out.attrs["gistar"] = info
+    return out
+
+
+# --------------------------------------------------------------------------- emerging
+@dataclass(frozen=True, repr=False)
+class EmergingHotspots:
+    """Result of :func:`emerging`.
+
+    ``cells``: copy of the cells with ``pattern``, ``pattern_code`` (-8..8), ``trend_z``,
+    ``trend_p`` (Mann-Kendall of the cell's Gi* z series), ``n_hot``, ``n_cold``, ``count``.
+    ``z``/``p``: space-time Gi* z and two-sided p per cell (rows, cell codes) x bin (columns,
+    bin start times). ``cube``: report counts, same shape. ``trend``: Mann-Kendall of the
+    total count per bin (``S``, ``var``, ``z``, ``p``).
+    """
+
+    cells: gpd.GeoDataFrame
+    z: pd.DataFrame
+    p: pd.DataFrame
+    cube: pd.DataFrame
+    trend: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> pd.Series:
+        """Number of cells per pattern."""
+        return self.cells["pattern"].value_counts()
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{k}: {v}" for k, v in self.summary().items() if k != "no pattern")
+        return (
+            f"EmergingHotspots({self.cube.shape[0]} cells x {self.cube.shape[1]} bins; "
+            f"{top or 'no pattern anywhere'}; total trend z={self.trend.get('z', np.nan):.2f})"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>" + self.summary().to_frame().to_html()
+
+
+def emerging(
+    assigned: pd.DataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    freq: str = "W",
+    time: str = "reported_at",
+    neighbours: str | float = "queen",
+    time_step_window: int = 1,
+    time_neighbours: str = "cell",
+    alpha: float = 0.05,
+    fdr: bool = True,
+    share: float = 0.9,
+    trend_alpha: float = 0.05,
+) -> EmergingHotspots:
+    """Emerging hot spots: space-time Gi* per time bin, Mann-Kendall trends, categories.
+
+    1. Cube: counted reports per cell (``cell_code``) x time bin (``freq`` period alias,
+       every bin from the first to the last report, zeros included).
+    2. Space-time Gi* for every bin, binary weights, mean and variance over the whole cube
+       (``n = cells x bins``). Neighbourhood of (cell, bin): the cell and its spatial
+       ``neighbours`` in the same bin, plus — ``time_neighbours="cell"`` (default) — the
+       same cell in each of the ``time_step_window`` previous bins, or —
+       ``"cylinder"`` (ArcGIS Pro's layout) — the whole spatial neighbourhood in those bins.
+    3. Mann-Kendall trend test (tie-corrected) on each cell's series of Gi* z-scores.
+    4. Categories (below), bins being hot/cold when ``p <= alpha`` (BH-adjusted over the
+       whole cube when ``fdr=True``).
+
+    Category rules (ArcGIS Pro's Emerging Hot Spot Analysis definitions):
+
+    """
+    cells = require_geodataframe(cells, "cells")
+    require_nonempty(cells, "cells")
+    require_columns(cells, ["cell_code"], "cells")
+    require_unique(cells["cell_code"], "cell_code", "cells")
+    if time_neighbours not in {"cell", "cylinder"}:
+        msg = f"time_neighbours must be 'cell' or 'cylinder', got {time_neighbours!r}."
+        raise ValueError(msg)
+    if not (isinstance(time_step_window, int) and time_step_window >= 0):
+        msg = f"time_step_window must be an integer >= 0, got {time_step_window!r}."
+        raise ValueError(msg)
+    long = counts(assigned, cells, freq=freq, time=time, key="cell_code")
+    if long.empty:
+        msg = "assigned has no counted report (status 'assigned' or 'snapped') in these cells."
+        raise EmptyInputError(msg)
+    cube = long.pivot(index="cell_code", columns="period", values="count")
+    cube = cube.reindex(pd.Index(cells["cell_code"]))
+    t = cube.shape[1]
+    if t < 3:
+        msg = (
+            f"emerging() needs at least 3 time bins (ArcGIS recommends 10); the reports span "
+            f"{t} bin(s) of freq={freq!r}. Use a shorter freq such as 'D' or 'W'."
+        )
+        raise ValueError(msg)
+    if t < 10:
+        logger.warning("only %d time bins; trends are weak with fewer than 10", t)
+    y = cube.to_numpy(dtype=np.float64)
+    geoms = np.asarray(cells.geometry.values)
+    if not isinstance(neighbours, str):
+        require_metric(cells, "cells")
+    w, lat, kernel = _weights_for(cells, neighbours)
+    if lat is not None and kernel is not None:
+        cols = [_weights.lattice_sums(lat, y[:, j], kernel) for j in range(t)]
+        spatial = np.column_stack([c[0] for c in cols])
+        k_sp = cols[0][1]
+    else:
+        assert w is not None
+        spatial = w @ y + y
+        k_sp = np.diff(w.indptr).astype(np.float64) + 1.0
+    del geoms
+    s, k = _emerging.spacetime_sums(spatial, y, k_sp, time_step_window, time_neighbours)
+    zf = _gistar_z(y.ravel(), s.ravel(), k.ravel()).reshape(y.shape)
+    pf = 2.0 * stats.norm.sf(np.abs(zf))
+    q = _bh(pf.ravel()).reshape(pf.shape) if fdr else pf
+    hot = (zf > 0) & (q <= alpha)
+    cold = (zf < 0) & (q <= alpha)
+    _, _, tz, tp = _emerging.mann_kendall(zf)
+    code = _emerging.classify(hot, cold, tz, tp, share=share, trend_alpha=trend_alpha)
+    out = cells.copy()
+    out["pattern"] = pd.Series(code, index=out.index).map(_emerging.PATTERNS).astype("str")
+    out["pattern_code"] = code
+    out["trend_z"] = tz
+    out["trend_p"] = tp
+    out["n_hot"] = hot.sum(axis=1)
+    out["n_cold"] = cold.sum(axis=1)
+    out["count"] = y.sum(axis=1).astype(np.int64)
+    bins = cube.columns
+    ts, tv, tzz, tpp = _emerging.mann_kendall(y.sum(axis=0)[None, :])
+    return EmergingHotspots(
+        cells=out,
+        z=pd.DataFrame(zf, index=cube.index, columns=bins),
+        p=pd.DataFrame(pf, index=cube.index, columns=bins),
+        cube=cube.astype(np.int64),
+        trend={"S": float(ts[0]), "var": float(tv[0]), "z": float(tzz[0]), "p": float(tpp[0])},
+    )
+
+
+emerging.__doc__ = (
+    (emerging.__doc__ or "")
+    + "\n".join("    " + line if line else "" for line in _emerging.PATTERN_RULES.splitlines())
+    + """
+
+    Parameters
+    ----------
+    assigned : DataFrame
+        Assigned reports with ``cell_code``, ``status`` and the ``time`` column.
+    cells : GeoDataFrame
+        Cells with unique ``cell_code``.
+    freq : str
+        Time bin, a pandas period alias (``"D"``, ``"W"``, ``"M"``).
+    time : str
+        Report time column.
+    neighbours : "queen", "rook" or float
+        Spatial neighbours (see :func:`gistar`).
+    time_step_window : int
+        Number of previous bins in the neighbourhood (0: purely spatial per bin).
+    time_neighbours : {"cell", "cylinder"}
+        Which cells of the previous bins are neighbours (see step 2).
+    alpha : float
+        Significance level of a hot/cold bin.
+    fdr : bool
+        Benjamini-Hochberg over all bins of the cube before comparing with ``alpha``.
+    share : float
+        The "most bins" share (0.9 in ArcGIS).
+    trend_alpha : float
+        Significance level of the Mann-Kendall trend.
+
+    Returns
+    -------
+    EmergingHotspots
+
+    Raises
+    ------
+    ColumnError
+        Missing ``cell_code`` or time column, unreadable times.
+    EmptyInputError
+        No counted report.
+    ValueError
+        Fewer than 3 time bins, or a bad option.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> g = [box(x, y, x + 100, y + 100) for y in range(0, 700, 100) for x in range(0, 700, 100)]
+    >>> cells = gpd.GeoDataFrame({"cell_code": [f"c{i:02d}" for i in range(49)]},
+    ...                          geometry=g, crs="EPSG:4547")
+    >>> days = pd.date_range("2024-01-01", periods=12, freq="W-MON")
+    >>> hot = ["c08", "c09", "c10", "c15", "c16", "c17", "c22", "c23", "c24"]
+    >>> rows = [(c, d) for i, d in enumerate(days) for c in hot for _ in range(6 + i)]
+    >>> rows += [(f"c{i:02d}", d) for d in days for i in range(0, 49, 5)]
+    >>> rep = pd.DataFrame(rows, columns=["cell_code", "reported_at"]).assign(status="assigned")
+    >>> res = emerging(rep, cells, freq="W")
+    >>> res.cells.set_index("cell_code").loc["c16", "pattern"]
+    'intensifying hot spot'
+"""
+)
+
+
+# --------------------------------------------------------------------------- warnings
+_REASONS = {
+    "en": {
+        "bin": "Gi* hot spot at {conf} % confidence (gi_bin {v})",
+        "pattern": "{v}",
+        "count": "{v} reports (threshold {t:g})",
+        "quantile": "{v} reports, above the {q:g}th percentile ({t:g})",
+        "z": "Gi* z = {v:.2f} >= {t:g}",
+    },
+    "zh": {
+        "bin": "Gi* 热点，置信度 {conf}%（gi_bin {v}）",
+        "pattern": "时空趋势：{v}",
+        "count": "案件数 {v}（阈值 {t:g}）",
+        "quantile": "案件数 {v}，高于第 {q:g} 百分位（{t:g}）",
+        "z": "Gi* z 值 {v:.2f} ≥ {t:g}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class WarningRules:
+    """Rules for the three-colour warning (any matching rule raises that level).
+
+    For each level: ``*_bins`` gi_bin values, ``*_patterns`` emerging patterns, ``*_count``
+    an absolute count threshold (``count >= value``), ``*_count_quantile`` a percentile of the
+    non-zero counts (``count >`` that percentile), ``*_z`` a gi_z threshold (``>=``). ``None``
+    or an empty tuple disables a rule. Columns absent from the input are skipped.
+    """
+
+    red_bins: tuple[int, ...] = (3,)
+    red_patterns: tuple[str, ...] = (
+        "intensifying hot spot",
+        "persistent hot spot",
+        "new hot spot",
+    )
+    red_count: float | None = None
+    red_count_quantile: float | None = None
+    red_z: float | None = None
+    yellow_bins: tuple[int, ...] = (2,)
+    yellow_patterns: tuple[str, ...] = ("diminishing hot spot", "oscillating hot spot")
+    yellow_count: float | None = None
+    yellow_count_quantile: float | None = 90.0
+    yellow_z: float | None = None
+    blue_bins: tuple[int, ...] = (1,)
+    blue_patterns: tuple[str, ...] = ("sporadic hot spot", "consecutive hot spot")
+    blue_count: float | None = None
+    blue_count_quantile: float | None = None
+    blue_z: float | None = None
+
+
+def _level_reasons(
+    df: pd.DataFrame, rules: WarningRules, level: str, text: dict[str, str]
+) -> list[list[str]]:
+    n = len(df)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+
+    def add(mask: np.ndarray, fmt: Any) -> None:
+        for i in np.flatnonzero(mask):
+            reasons[i].append(fmt(i))
+
+    conf = {3: 99, 2: 95, 1: 90, -1: 90, -2: 95, -3: 99}
+    if "gi_bin" in df and getattr(rules, f"{level}_bins"):
+        b = df["gi_bin"].to_numpy()
+        m = np.isin(b, getattr(rules, f"{level}_bins"))
+        add(m, lambda i: text["bin"].format(conf=conf.get(int(b[i]), 0), v=int(b[i])))
+    if "pattern" in df and getattr(rules, f"{level}_patterns"):
+        pat = df["pattern"].astype("str").to_numpy()
+        m = np.isin(pat, getattr(rules, f"{level}_patterns"))
+        add(m, lambda i: text["pattern"].format(v=pat[i]))
+    if "count" in df:
+        c = df["count"].to_numpy(dtype=np.float64)
+        thr = getattr(rules, f"{level}_count")
+        if thr is not None:
+            add(c >= thr, lambda i: text["count"].format(v=int(c[i]), t=thr))
+        qv = getattr(rules, f"{level}_count_quantile")
+        nz = c[c > 0]
+        if qv is not None and len(nz):
+            t_q = float(np.percentile(nz, qv))
+            add(c > t_q, lambda i: text["quantile"].format(v=int(c[i]), q=qv, t=t_q))
+    zt = getattr(rules, f"{level}_z")
+    if "gi_z" in df and zt is not None:
+        z = df["gi_z"].to_numpy(dtype=np.float64)
+        add(np.nan_to_num(z, nan=-np.inf) >= zt, lambda i: text["z"].format(v=z[i], t=zt))
+    return reasons
+
+
+def warnings(
+    hot: pd.DataFrame,
+    *,
+    rules: WarningRules | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Three-colour warning level per cell or grid, with the reasons.
+
+    The highest level whose rules match wins (red > yellow > blue); ``warning_reason`` joins
+    the reasons of that level with ``"; "``. Cells matching no rule get ``""`` in both.
+
+    Parameters
+    ----------
+    hot : DataFrame
+        Cells or grids with any of ``gi_bin``, ``gi_z``, ``count`` (from :func:`gistar` /
+        :func:`counts`) and ``pattern`` (from :func:`emerging`).
+    rules : WarningRules, optional
+        Defaults: red = gi_bin 3 or an intensifying / persistent / new hot spot; yellow =
+        gi_bin 2, a diminishing / oscillating hot spot, or a count above the 90th percentile
+        of the non-zero counts; blue = gi_bin 1 or a sporadic / consecutive hot spot.
+    lang : {"en", "zh"}
+        Language of ``warning_reason``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``hot`` with ``warning`` (``"red"``, ``"yellow"``, ``"blue"`` or ``""``) and
+        ``warning_reason``.
+
+    Raises
+    ------
+    ColumnError
+        None of ``gi_bin``, ``gi_z``, ``count``, ``pattern`` is present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"gi_bin": [3, 1, 0], "count": [9, 2, 0]})
+    >>> warnings(df, rules=WarningRules(yellow_count_quantile=None))["warning"].tolist()
+    ['red', 'blue', '']
+    """
+    if not isinstance(hot, pd.DataFrame):
+        msg = f"hot must be a DataFrame, got {type(hot).__name__}."
+        raise TypeError(msg)
+    if not {"gi_bin", "gi_z", "count", "pattern"} & set(hot.columns):
+        msg = (
+            "hot has none of the columns gi_bin, gi_z, count, pattern; pass the output of "
+            "gistar(), counts() or emerging().cells."
+        )
+        raise ColumnError(msg)
+    if lang not in _REASONS:
+        msg = f"lang must be 'en' or 'zh', got {lang!r}."
+        raise ValueError(msg)
+    rules = rules or WarningRules()
+    level = np.full(len(hot), "", dtype=object)
+    reason = np.full(len(hot), "", dtype=object)
+    for name in ("blue", "yellow", "red"):
+        found = _level_reasons(hot, rules, name, _REASONS[lang])
+        for i, rs in enumerate(found):
+            if rs:
+                level[i] = name
+                reason[i] = "; ".join(rs)
+    out = hot.copy()
+    out["warning"] = pd.array(level, dtype="str")
+    out["warning_reason"] = pd.array(reason, dtype="str")
+    return out
+
+
+# --------------------------------------------------------------------------- time profile
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def time_profile(
+    assigned: pd.DataFrame,
+    *,
+    by: str | None = None,
+    time: str = "reported_at",
+    pivot: bool = False,
+) -> pd.DataFrame:
+    """Counted reports by hour of day x weekday (the "when" of a hot spot).
+
+    Parameters
+    ----------
+    assigned : DataFrame
+        Reports with the ``time`` column (only ``assigned``/``snapped`` when ``status`` exists).
+    by : str, optional
+        Group column, e.g. ``"grid_code"`` or ``"category_code"``.
+    time : str
+        Time column (local time; time zones are dropped, keeping the wall-clock time).
+    pivot : bool
+        False: long table ``[by,] weekday (0 = Monday), hour, count`` with all 7 x 24
+        combinations. True: hours as rows (``[by,] hour``) and ``Mon``..``Sun`` columns.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ColumnError
+        Missing or unreadable time / ``by`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rep = pd.DataFrame({"reported_at": ["2024-05-06 08:10", "2024-05-06 08:50"]})
+    >>> time_profile(rep, pivot=True).loc[8, "Mon"]
+    np.int64(2)
+    """
+    rep = _counted(assigned, "assigned")
+    if by is not None:
+        require_columns(rep, [by], "assigned")
+    t = _times(rep, time, "assigned")
+    frame = pd.DataFrame({"weekday": t.dt.day_of_week.to_numpy(), "hour": t.dt.hour.to_numpy()})
+    keys = ["weekday", "hour"]
+    levels: list[Any] = [range(7), range(24)]
+    if by is not None:
+        frame.insert(0, by, rep[by].to_numpy())
+        keys = [by, *keys]
+        levels = [sorted(frame[by].dropna().unique()), *levels]
+    full = pd.MultiIndex.from_product(levels, names=keys)
+    long = frame.groupby(keys).size().reindex(full, fill_value=0).rename("count").reset_index()
+    long["count"] = long["count"].astype(np.int64)
+    if not pivot:
+        return long
+    idx = [by, "hour"] if by is not None else ["hour"]
+    wide = long.pivot_table(index=idx, columns="weekday", values="count", aggfunc="sum")
+    wide.columns = [_WEEKDAYS[int(c)] for c in wide.columns]
+    return wide.astype(np.int64)
