@@ -15,6 +15,7 @@ Messages name the file, column or row at fault and say how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "BasemapError",
     "CRSError",
     "CodingError",
     "ColumnError",
@@ -73,6 +74,10 @@ class CodingError(GridgeoError, ValueError):
 
 class PlanError(GridgeoError, ValueError):
     """A grid plan that cannot be built or an edit that would break its rules."""
+
+
+class BasemapError(GridgeoError, ValueError):
+    """An unknown basemap, a missing Tianditu token or an unusable map option."""
 
 
 class CoverageError(GridgeoError, ValueError):

@@ -37,6 +37,7 @@ def test_version_and_lazy_modules() -> None:
         (errors.CodingError, ValueError),
         (errors.PlanError, ValueError),
         (errors.CoverageError, ValueError),
+        (errors.BasemapError, ValueError),
         (errors.OptionalDependencyError, ImportError),
     ],
 )
