@@ -1,0 +1,645 @@
+"""Assign reports to base cells and responsibility grids; route them to departments.
+
+``gridgeo.assign`` is both this module and a function: ``gg.assign(reports, cells)`` calls
+:func:`assign`, and ``gg.assign.route(...)``, ``gg.assign.summary(...)`` reach the rest (the
+module's class is a :class:`types.ModuleType` subclass with ``__call__``; see the bottom).
+
+Every report comes back, in input order and with its index, columns and CRS, plus:
+
+========== =================================================================================
+column     meaning
+========== =================================================================================
+cell_code  the base cell (str, ``<NA>`` when none)
+grid_code  the responsibility grid of that cell (str, ``<NA>`` when none)
+status     ``assigned`` | ``snapped`` | ``outside`` | ``invalid_coords`` | ``missing_coords``
+distance_m metres to the cell: 0 when assigned, the snapping distance when snapped, else NaN
+reason     empty when assigned; otherwise a human explanation (``coord_issue`` kept verbatim)
+department disposal department (监管分离 routing, :func:`route`)
+department_en  the same in English
+level      response level: 3 grid, 2 squad, 1 departments (:class:`LevelRules`)
+duplicate_of   index label of the first report this one probably duplicates, else ``<NA>``
+========== =================================================================================
+
+**Boundary rule.** A point on a shared edge or vertex goes to exactly one cell: the one that
+contains the point nudged infinitesimally east, then north, ``p + (ε, ε²)``. For a fishnet that
+is the half-open rule ``[x0, x1) × [y0, y1)``: a point on a vertical edge goes to the eastern
+cell, on a horizontal edge to the northern cell, on a corner to the north-eastern cell. It is
+decided exactly (orientation signs with an exact-arithmetic fallback), never with a numeric
+epsilon. A point covered by one cell only — including one on the outer edge of the district —
+goes to that cell. On the outer edge where two cells meet, the nudges west-north, east-south and
+west-south are tried in turn (so the half-open rule holds along the other axis). The engines
+live in :mod:`gridgeo._pip`.
+
+**Snapping.** A point outside every cell but within ``tolerance`` metres of one (GPS error at
+the district edge) is ``snapped`` to the nearest cell; ties go to the first cell in row order.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from gridgeo import _routing
+from gridgeo._pip import ENGINES, CellLocator
+from gridgeo._routing import LevelRules, flag_duplicates, route
+from gridgeo._validate import (
+    optional_import,
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_geom_types,
+    require_nonempty,
+    require_unique,
+    require_valid,
+    rows_preview,
+)
+from gridgeo.errors import ColumnError, CRSError
+
+__all__ = ["ENGINES", "STATUSES", "LevelRules", "assign", "flag_duplicates", "route", "summary"]
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("assigned", "snapped", "outside", "invalid_coords", "missing_coords")
+_DECLARED = ("wgs84", "gcj02", "bd09", "cgcs2000")
+_OUT_COLUMNS = (
+    "cell_code",
+    "grid_code",
+    "status",
+    "distance_m",
+    "reason",
+    "department",
+    "department_en",
+    "level",
+    "duplicate_of",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# prepared cells
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Cells:
+    """Validated cells with their locator, codes and grid owners; shipped once to Dask workers."""
+
+    locator: CellLocator
+    crs: CRS
+    cell_codes: np.ndarray
+    grid_codes: np.ndarray
+    owners: dict[str, str] = field(default_factory=dict)
+    _metric: tuple[CRS, CellLocator] | None = None
+
+    def metric(self) -> tuple[CRS, CellLocator]:
+        """The cells in a metric CRS (themselves when already metric), for snapping."""
+        if self._metric is None:
+            if _is_metric(self.crs):
+                self._metric = (self.crs, self.locator)
+            else:
+                from gridgeo.crs import local_crs
+
+                geoms = gpd.GeoSeries(self.locator.geoms, crs=self.crs)
+                target = local_crs(geoms)
+                self._metric = (target, CellLocator(geoms.to_crs(target).values))
+        return self._metric
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_metric"] = None
+        return state
+
+
+def _is_metric(crs: CRS) -> bool:
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    return bool(crs.is_projected and unit in {"metre", "meter"})
+
+
+def _prepare_cells(cells: gpd.GeoDataFrame, grids: Any) -> _Cells:
+    require_geodataframe(cells, "cells")
+    require_nonempty(cells, "cells")
+    require_crs(cells, "cells")
+    require_columns(cells, ["cell_code"], "cells")
+    require_geom_types(cells, ["Polygon", "MultiPolygon"], "cells")
+    require_valid(cells, "cells")
+    codes = cells["cell_code"]
+    if codes.isna().any():
+        msg = f"cells has missing cell_code in row(s) {rows_preview(cells.index[codes.isna()])}."
+        raise ColumnError(msg)
+    codes = codes.astype(str).to_numpy(dtype=object)
+    require_unique(pd.Index(codes), "cell_code values", "cells")
+    grid_codes, owners = _grid_codes(cells, codes, grids)
+    return _Cells(CellLocator(cells.geometry.values.copy()), cells.crs, codes, grid_codes, owners)
+
+
+def _owner_map(table: Any) -> dict[str, str]:
+    if isinstance(table, pd.DataFrame) and {"grid_code", "owner"} <= set(table.columns):
+        sub = table[["grid_code", "owner"]].dropna()
+        return dict(zip(sub["grid_code"].astype(str), sub["owner"].astype(str), strict=True))
+    return {}
+
+
+def _grid_codes(
+    cells: gpd.GeoDataFrame, codes: np.ndarray, grids: Any
+) -> tuple[np.ndarray, dict[str, str]]:
+    n = len(codes)
+    if grids is None:
+        if "grid_code" in cells.columns:
+            gc = cells["grid_code"]
+            return np.where(gc.isna(), None, gc.astype(str)).astype(object), {}
+        return np.full(n, None, dtype=object), {}
+    if isinstance(grids, gpd.GeoDataFrame):
+        require_nonempty(grids, "grids")
+        require_crs(grids, "grids")
+        require_columns(grids, ["grid_code"], "grids")
+        require_geom_types(grids, ["Polygon", "MultiPolygon"], "grids")
+        require_valid(grids, "grids")
+        reps = gpd.GeoSeries(shapely.point_on_surface(cells.geometry.values), crs=cells.crs)
+        if not grids.crs.equals(cells.crs):
+            reps = reps.to_crs(grids.crs)
+        where = CellLocator(grids.geometry.values.copy()).locate(
+            shapely.get_x(reps.values), shapely.get_y(reps.values)
+        )
+        gcodes = grids["grid_code"].astype(str).to_numpy(dtype=object)
+        out = np.where(where >= 0, gcodes[np.maximum(where, 0)], None).astype(object)
+        if (where < 0).any():
+            logger.warning("%d cell(s) lie in no grid; their grid_code is <NA>", (where < 0).sum())
+        return out, _owner_map(grids)
+    table = getattr(grids, "cells", None)
+    if isinstance(table, pd.DataFrame):
+        require_columns(table, ["cell_code", "grid_code"], "grids.cells")
+        mapping = pd.Series(
+            table["grid_code"].to_numpy(), index=table["cell_code"].astype(str).to_numpy()
+        )
+        mapping = mapping[~mapping.index.duplicated()]
+        out = mapping.reindex(codes).to_numpy(dtype=object)
+        out = np.where(pd.isna(out), None, out.astype(str)).astype(object)
+        return out, _owner_map(getattr(grids, "grids", None)) | _owner_map(table)
+    msg = (
+        "grids must be None, a GeoDataFrame of grid polygons with a 'grid_code' column, or a "
+        f"grid plan with a .cells table (cell_code, grid_code); got {type(grids).__name__}."
+    )
+    raise TypeError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# reports: coordinate status and projection
+# --------------------------------------------------------------------------------------------
+def _coord_status(reports: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (status per row, x, y) from ``coord_status`` or the geometry."""
+    geoms = reports.geometry.values
+    n = len(reports)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    is_point = np.asarray(shapely.get_type_id(geoms)) == 0
+    pts = is_point & ~missing
+    x[pts] = shapely.get_x(geoms[pts])
+    y[pts] = shapely.get_y(geoms[pts])
+    status = np.full(n, "invalid_coords", dtype=object)
+    status[missing] = "missing_coords"
+    status[pts & np.isfinite(x) & np.isfinite(y)] = "ok"
+    if "coord_status" in reports.columns:
+        given = reports["coord_status"].astype(object).to_numpy()
+        bad = np.isin(given, ["missing_coords", "invalid_coords"])
+        status[bad] = given[bad]
+    return status, x, y
+
+
+def _reasons_for_bad(reports: gpd.GeoDataFrame, status: np.ndarray) -> np.ndarray:
+    reason = np.full(len(status), "", dtype=object)
+    geoms = reports.geometry.values
+    reason[status == "missing_coords"] = "no coordinates"
+    inv = status == "invalid_coords"
+    if inv.any():
+        is_point = np.asarray(shapely.get_type_id(geoms[inv])) == 0
+        reason[inv] = np.where(
+            is_point, "coordinates are not finite numbers", "geometry is not a point"
+        )
+    if "coord_issue" in reports.columns:
+        issue = reports["coord_issue"].astype(object).to_numpy()
+        has = (status != "ok") & pd.notna(issue) & (issue != "")
+        reason[has] = issue[has]
+    return reason
+
+
+def _to_cells_crs(
+    reports: gpd.GeoDataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
+    ok: np.ndarray,
+    coords: str | None,
+    target: CRS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return x, y in the cells' CRS and a mask of rows whose coordinates became invalid."""
+    x, y = x.copy(), y.copy()
+    lonlat = coords is not None or (reports.crs is not None and reports.crs.is_geographic)
+    bad = np.zeros(len(x), dtype=bool)
+    if lonlat:
+        bad = ok & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        ok = ok & ~bad
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return x, y, bad
+    src = reports.crs
+    if coords is not None and coords != "wgs84":
+        from gridgeo.crs import from_declared
+
+        tmp = gpd.GeoDataFrame(geometry=shapely.points(x[idx], y[idx]))
+        real = from_declared(tmp, coords)
+        x[idx], y[idx] = shapely.get_x(real.geometry.values), shapely.get_y(real.geometry.values)
+        src = real.crs
+    elif coords == "wgs84":
+        src = CRS.from_epsg(4326)
+    if not CRS.from_user_input(src).equals(target):
+        tr = Transformer.from_crs(src, target, always_xy=True)
+        x[idx], y[idx] = tr.transform(x[idx], y[idx])
+    lost = ok & ~(np.isfinite(x) & np.isfinite(y))
+    return x, y, bad | lost
+
+
+# --------------------------------------------------------------------------------------------
+# the core, shared by the in-memory and the Dask paths
+# --------------------------------------------------------------------------------------------
+def _assign_frame(
+    reports: gpd.GeoDataFrame, prepared: _Cells, opts: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    status, x, y = _coord_status(reports)
+    reason = _reasons_for_bad(reports, status)
+    ok = status == "ok"
+    x, y, bad = _to_cells_crs(reports, x, y, ok, opts["coords"], prepared.crs)
+    status[bad] = "invalid_coords"
+    reason[bad] = "coordinates out of range or not transformable to the cells' CRS"
+    ok &= ~bad
+    n = len(reports)
+    where = np.full(n, -1, dtype=np.int64)
+    distance = np.full(n, np.nan)
+    idx = np.flatnonzero(ok)
+    where[idx] = prepared.locator.locate(x[idx], y[idx], opts["engine"])
+    status[ok] = np.where(where[ok] >= 0, "assigned", "outside")
+    distance[where >= 0] = 0.0
+    out_idx = np.flatnonzero(ok & (where < 0))
+    tol = opts["tolerance"]
+    if len(out_idx) and tol > 0:
+        snap, dist = _snap(prepared, x[out_idx], y[out_idx], tol)
+        hit = snap >= 0
+        where[out_idx[hit]] = snap[hit]
+        distance[out_idx[hit]] = dist[hit]
+        status[out_idx[hit]] = "snapped"
+    reason[status == "outside"] = (
+        f"outside every cell (more than {tol:g} m from the nearest)"
+        if tol > 0
+        else "outside every cell"
+    )
+    snapped = np.flatnonzero(status == "snapped")
+    if len(snapped):
+        reason[snapped] = "outside every cell; snapped to the nearest (see distance_m)"
+    result = _build_result(reports, prepared, where, status, distance, reason)
+    return _add_routing(result, prepared, x, y, ok, opts)
+
+
+def _snap(
+    prepared: _Cells, x: np.ndarray, y: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    metric_crs, metric = prepared.metric()
+    if not metric_crs.equals(prepared.crs):
+        tr = Transformer.from_crs(prepared.crs, metric_crs, always_xy=True)
+        x, y = tr.transform(x, y)
+    pt, cell, dist = _nearest(metric, x, y, tolerance)
+    out = np.full(len(x), -1, dtype=np.int64)
+    dd = np.full(len(x), np.nan)
+    if len(pt):
+        order = np.lexsort((cell, pt))
+        pt, cell, dist = pt[order], cell[order], dist[order]
+        first = np.unique(pt, return_index=True)[1]
+        out[pt[first]] = cell[first]
+        dd[pt[first]] = dist[first]
+    return out, dd
+
+
+def _nearest(
+    loc: CellLocator, x: np.ndarray, y: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    (pt, cell), dist = loc.tree.query_nearest(
+        shapely.points(x, y), max_distance=tolerance, return_distance=True, all_matches=True
+    )
+    return pt, cell, dist
+
+
+def _build_result(
+    reports: gpd.GeoDataFrame,
+    prepared: _Cells,
+    where: np.ndarray,
+    status: np.ndarray,
+    distance: np.ndarray,
+    reason: np.ndarray,
+) -> gpd.GeoDataFrame:
+    result = reports.copy()
+    clash = [c for c in _OUT_COLUMNS if c in result.columns]
+    if clash:
+        logger.warning("reports already have column(s) %s; they are replaced", clash)
+    # categoricals: 10 million rows cost one int32 array each, not 10 million strings
+    result["cell_code"] = pd.Categorical.from_codes(
+        where.astype(np.int32), categories=pd.Index(prepared.cell_codes, dtype="str")
+    )
+    gcodes, guniq = pd.factorize(pd.Series(prepared.grid_codes, dtype="str"))
+    grid = np.where(where >= 0, gcodes[np.maximum(where, 0)] if len(gcodes) else -1, -1)
+    result["grid_code"] = pd.Categorical.from_codes(grid.astype(np.int32), categories=guniq)
+    result["status"] = pd.Categorical(status, categories=STATUSES)
+    result["distance_m"] = distance
+    result["reason"] = pd.array(reason, dtype="str")
+    return result
+
+
+def _add_routing(
+    result: gpd.GeoDataFrame,
+    prepared: _Cells,
+    x: np.ndarray,
+    y: np.ndarray,
+    ok: np.ndarray,
+    opts: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    cat = opts["category_col"]
+    if opts["duplicates"] and cat in result.columns and opts["time_col"] in result.columns:
+        mx, my = x, y
+        if not _is_metric(prepared.crs):
+            metric_crs = prepared.metric()[0]
+            mx, my = np.full(len(x), np.nan), np.full(len(y), np.nan)
+            if ok.any():
+                tr = Transformer.from_crs(prepared.crs, metric_crs, always_xy=True)
+                mx[ok], my[ok] = tr.transform(x[ok], y[ok])
+        result["duplicate_of"] = _routing.duplicates_xy(
+            result,
+            np.where(ok, mx, np.nan),
+            np.where(ok, my, np.nan),
+            distance=opts["duplicate_distance"],
+            minutes=opts["duplicate_minutes"],
+            category_col=cat,
+            time_col=opts["time_col"],
+        )
+    else:
+        result["duplicate_of"] = pd.Series(pd.NA, index=result.index, dtype=object)
+    if cat in result.columns:
+        routed = route(
+            result,
+            categories=opts["categories"],
+            rules=opts["rules"],
+            owners=prepared.owners,
+            category_col=cat,
+            severity_col=opts["severity_col"],
+            time_col=opts["time_col"],
+        )
+        for col in ("department", "department_en", "level"):
+            result[col] = routed[col]
+    else:
+        logger.info("reports have no %r column: department and level are left empty", cat)
+        for col in ("department", "department_en"):
+            result[col] = pd.array(np.full(len(result), None, dtype=object), dtype="str")
+        result["level"] = pd.array(np.zeros(len(result), dtype=np.int8), dtype="Int8")
+        result["level"] = result["level"].where(result["level"] > 0)
+    counts = {s: int(c) for s, c in result["status"].value_counts().reindex(STATUSES).items()}
+    result.attrs["status_counts"] = counts
+    return result[[*[c for c in result.columns if c not in _OUT_COLUMNS], *_OUT_COLUMNS]]
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+def assign(
+    reports: Any,
+    cells: gpd.GeoDataFrame,
+    grids: Any = None,
+    tolerance: float = 0.0,
+    *,
+    coords: str | None = None,
+    engine: str = "auto",
+    categories: pd.DataFrame | Mapping[str, str] | str | Path | None = None,
+    rules: LevelRules | None = None,
+    category_col: str = "category_code",
+    severity_col: str = "severity",
+    time_col: str = "reported_at",
+    duplicates: bool = True,
+    duplicate_distance: float = 50.0,
+    duplicate_minutes: float = 60.0,
+) -> Any:
+    """Assign every report to a base cell and its responsibility grid, and route it.
+
+    Parameters
+    ----------
+    reports : GeoDataFrame or dask_geopandas.GeoDataFrame
+        Point reports, typically from :func:`gridgeo.io.read_reports`. Rows whose
+        ``coord_status`` is ``missing_coords``/``invalid_coords`` or whose geometry is missing,
+        empty, not a point or not finite come back with that status. A Dask GeoDataFrame is
+        processed partition by partition and a Dask GeoDataFrame is returned (see
+        ``docs/dask.md``).
+    cells : GeoDataFrame
+        Base cells (Polygon/MultiPolygon) with a unique ``cell_code``; any CRS. Reports are
+        reprojected to it. A ``grid_code`` column is used when ``grids`` is None. The fast
+        engines assume cells do not overlap (gaps are fine).
+    grids : GeoDataFrame, grid plan or None
+        Grid polygons with ``grid_code`` (each cell joins the grid containing its
+        representative point), or any object with a ``.cells`` table holding ``cell_code`` and
+        ``grid_code`` (a :mod:`gridgeo.grids` plan). An ``owner`` column on the grids gives the
+        default owner of ownerless components.
+    tolerance : float
+        Metres: a point outside every cell but within this distance of one is ``snapped`` to
+        the nearest cell. 0 disables snapping.
+    coords : {"gcj02", "bd09", "wgs84", "cgcs2000"}, optional
+        Declare that the point coordinates are lon/lat in this system (whatever CRS the
+        layer carries); GCJ-02/BD-09 are converted with :func:`gridgeo.crs.from_declared`.
+    engine : {"auto", "fishnet", "raster", "strtree", "exact"}
+        Point-in-polygon engine; all give identical results (``exact`` is the slow reference).
+    categories : DataFrame, dict, path or None
+        Routing table: None for :func:`gridgeo.categories.default_categories`, a table or file
+        for :func:`gridgeo.categories.load`, or ``{category_code: department}`` overrides.
+    rules : LevelRules, optional
+        Response level rules; default :class:`LevelRules()`.
+    category_col, severity_col, time_col : str
+        Report columns holding the category code, severity (1–3) and report time. Routing
+        is skipped (empty department/level) without ``category_col``; duplicate flagging and
+        repeat escalation need ``time_col``.
+    duplicates : bool
+        Flag probable duplicates (:func:`flag_duplicates`).
+    duplicate_distance, duplicate_minutes : float
+        Same-category reports within this many metres and minutes after a first report are
+        flagged as its duplicates.
+
+    Returns
+    -------
+    GeoDataFrame
+        The reports (same index, order, CRS and columns) plus the columns listed in the
+        module docstring. ``attrs["status_counts"]`` holds the count of every status;
+        :func:`summary` returns them as a Series.
+
+    Raises
+    ------
+    TypeError
+        ``reports``/``cells`` are not GeoDataFrames, or ``grids`` is of an unknown kind.
+    CRSError
+        ``cells`` or ``reports`` have no CRS (and no ``coords`` declaration).
+    ColumnError
+        ``cells`` lacks ``cell_code`` (or ``grids`` lacks ``grid_code``).
+    DuplicateIdError
+        Repeated cell codes.
+    GeometryError
+        Cells that are not valid polygons.
+    ValueError
+        Negative ``tolerance``, unknown ``engine`` or ``coords``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, gridgeo as gg
+    >>> from shapely import Point, box
+    >>> cells = gpd.GeoDataFrame({"cell_code": ["A", "B"], "grid_code": ["G1", "G2"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                          crs="EPSG:4547")
+    >>> reports = gpd.GeoDataFrame({"category_code": ["E0101", "C0107", "E0501"]},
+    ...     geometry=[Point(100, 50), Point(205, 50), None], crs="EPSG:4547")
+    >>> out = gg.assign(reports, cells, tolerance=10)
+    >>> out[["cell_code", "grid_code", "status", "distance_m", "level"]]
+      cell_code grid_code          status  distance_m  level
+    0         B        G2        assigned         0.0      3
+    1         B        G2         snapped         5.0      3
+    2       NaN       NaN  missing_coords         NaN      1
+    >>> out.attrs["status_counts"]["assigned"]
+    1
+    """
+    _check_options(tolerance, engine, coords)
+    opts = {
+        "tolerance": float(tolerance),
+        "coords": _canonical_coords(coords),
+        "engine": engine,
+        "categories": categories,
+        "rules": rules,
+        "category_col": category_col,
+        "severity_col": severity_col,
+        "time_col": time_col,
+        "duplicates": duplicates,
+        "duplicate_distance": duplicate_distance,
+        "duplicate_minutes": duplicate_minutes,
+    }
+    if _is_dask(reports):
+        prepared = _prepare_cells(cells, grids)
+        return _assign_dask(reports, prepared, opts)
+    require_geodataframe(reports, "reports")
+    if coords is None:
+        require_crs(reports, "reports")
+    prepared = _prepare_cells(cells, grids)
+    if rules is not None and not isinstance(rules, LevelRules):
+        msg = f"rules must be a gridgeo.assign.LevelRules, got {type(rules).__name__}."
+        raise TypeError(msg)
+    result = _assign_frame(reports, prepared, opts)
+    counts = result.attrs["status_counts"]
+    logger.info("assigned reports: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return result
+
+
+def summary(result: gpd.GeoDataFrame) -> pd.Series:
+    """Count the reports of every status in an :func:`assign` result.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        Output of :func:`assign` (a ``status`` column).
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed by the five statuses, in the order of :data:`STATUSES`, zeros included.
+
+    Raises
+    ------
+    ColumnError
+        ``result`` has no ``status`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary(pd.DataFrame({"status": ["assigned", "outside", "assigned"]})).tolist()
+    [2, 0, 1, 0, 0]
+    """
+    require_columns(result, ["status"], "result")
+    counts = pd.Series(np.asarray(result["status"], dtype=object)).value_counts()
+    out = counts.reindex(list(STATUSES), fill_value=0).astype("int64")
+    out.index.name = "status"
+    return out.rename("count")
+
+
+def _check_options(tolerance: float, engine: str, coords: str | None) -> None:
+    if not (isinstance(tolerance, int | float | np.number) and np.isfinite(tolerance)):
+        msg = f"tolerance must be a number of metres, got {tolerance!r}."
+        raise ValueError(msg)
+    if tolerance < 0:
+        msg = f"tolerance must be >= 0 metres, got {tolerance!r}; use 0 to disable snapping."
+        raise ValueError(msg)
+    if engine not in ENGINES:
+        msg = f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}."
+        raise ValueError(msg)
+    if coords is not None and _canonical_coords(coords) not in _DECLARED:
+        msg = f"coords must be one of {', '.join(map(repr, _DECLARED))} or None, got {coords!r}."
+        raise CRSError(msg)
+
+
+def _canonical_coords(coords: str | None) -> str | None:
+    if coords is None:
+        return None
+    return str(coords).lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------------------------
+def _is_dask(obj: Any) -> bool:
+    mod = type(obj).__module__
+    return mod.startswith(("dask_geopandas", "dask.", "dask_expr"))
+
+
+def _assign_partition(part: gpd.GeoDataFrame, prepared: _Cells, opts: dict[str, Any]) -> Any:
+    return _assign_frame(part, prepared, opts)
+
+
+def _assign_dask(reports: Any, prepared: _Cells, opts: dict[str, Any]) -> Any:
+    optional_import("dask_geopandas", "dask")
+    import dask
+
+    meta_in = reports._meta
+    if not isinstance(meta_in, gpd.GeoDataFrame):
+        msg = "reports must be a dask_geopandas.GeoDataFrame of points."
+        raise TypeError(msg)
+    if opts["coords"] is None:
+        require_crs(meta_in, "reports")
+    meta = _assign_frame(meta_in, prepared, opts)
+    meta.attrs.clear()
+    shared: Any = dask.delayed(prepared, pure=True)
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+    if client is not None:
+        future = client.scatter(prepared, broadcast=True, hash=False)
+        shared = dask.delayed(lambda cells: cells)(future)
+        logger.info("cells broadcast to %d Dask workers", len(client.scheduler_info()["workers"]))
+    return reports.map_partitions(_assign_partition, shared, opts, meta=meta)
+
+
+# --------------------------------------------------------------------------------------------
+# ``gridgeo.assign`` is callable: gg.assign(reports, cells) == gg.assign.assign(reports, cells)
+# --------------------------------------------------------------------------------------------
+class _CallableModule(types.ModuleType):
+    """Module type whose instances call :func:`assign` (so ``gg.assign(...)`` works)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return assign(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
