@@ -84,15 +84,27 @@ def require_crs(gdf: gpd.GeoDataFrame, name: str) -> None:
         raise CRSError(msg)
 
 
-def require_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
-    """Raise :class:`CRSError` unless the layer's CRS is projected in metres."""
-    require_crs(gdf, name)
-    crs = gdf.crs
+def is_metric(crs: Any) -> bool:
+    """True for a projected CRS in metres whose lengths are true to scale locally.
+
+    Mercator variants (EPSG:3857 Web Mercator, EPSG:3395) are projected in "metres" but inflate
+    lengths by 1/cos(latitude) — 2.4 times in area at 50°N — so they do not count as metric.
+    """
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if not crs.is_projected or unit not in {"metre", "meter"}:
+        return False
+    method = crs.coordinate_operation.method_name if crs.coordinate_operation else ""
+    return "mercator" not in method.lower() or "transverse" in method.lower()
+
+
+def require_metric(gdf: gpd.GeoDataFrame, name: str) -> None:
+    """Raise :class:`CRSError` unless the layer's CRS is projected in true metres."""
+    require_crs(gdf, name)
+    if not is_metric(gdf.crs):
         msg = (
-            f"{name} is in {crs.name!r}, which is not a metric projected CRS; areas and "
-            "distances need metres. Reproject with layer.to_crs(gridgeo.crs.local_crs(layer))."
+            f"{name} is in {gdf.crs.name!r}, which is not a metric projected CRS true to scale "
+            "(Web Mercator distorts distances); areas and distances need metres. Reproject "
+            "with layer.to_crs(gridgeo.crs.local_crs(layer))."
         )
         raise CRSError(msg)
 

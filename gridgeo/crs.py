@@ -41,7 +41,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from gridgeo._china import china_region, inside_china
-from gridgeo._validate import require_crs, require_geodataframe, rows_preview
+from gridgeo._validate import is_metric, require_crs, require_geodataframe, rows_preview
 from gridgeo.errors import CoordinateError, CRSError
 
 __all__ = ["SYSTEMS", "convert", "from_declared", "local_crs", "to_metric", "to_system"]
@@ -136,8 +136,7 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     require_crs(gdf, "layer")
     crs = gdf.crs
-    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
-    if crs.is_projected and unit in {"metre", "meter"}:
+    if is_metric(crs):
         return gdf
     return gdf.to_crs(local_crs(gdf))
 

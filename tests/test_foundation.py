@@ -78,7 +78,9 @@ def test_require_geom_types_and_valid() -> None:
         v.require_geom_types(layer, ["Polygon", "MultiPolygon"], "cells")
     with pytest.raises(errors.GeometryError, match="missing or empty geometries in row"):
         v.require_geom_types(_layer([box(0, 0, 1, 1), None]), ["Polygon"], "cells")
-    with pytest.raises(errors.GeometryError, match=r"invalid geometries in row\(s\) 1 .*make_valid"):
+    with pytest.raises(
+        errors.GeometryError, match=r"invalid geometries in row\(s\) 1 .*make_valid"
+    ):
         v.require_valid(_layer([box(0, 0, 1, 1), bowtie]), "cells")
 
 
@@ -172,3 +174,13 @@ def test_load_rejects_duplicates_and_missing_file(tmp_path) -> None:
         load(df)
     with pytest.raises(errors.InputFileError, match="does not exist"):
         load(tmp_path / "nope.csv")
+
+
+def test_web_mercator_is_not_metric() -> None:
+    merc = _layer([box(1_600_000, 6_600_000, 1_600_100, 6_600_100)], crs="EPSG:3857")
+    with pytest.raises(errors.CRSError, match="Web Mercator distorts"):
+        v.require_metric(merc, "cells")
+    assert gg.crs.to_metric(merc).crs.to_epsg() == 32633  # UTM at ~14.4E, 50.9N
+    assert v.is_metric(gg.crs.local_crs((114.3, 23.0, 114.5, 23.2)))  # Gauss-Kruger is true
+    utm = _layer([box(0, 0, 1, 1)], crs="EPSG:32650")
+    assert gg.crs.to_metric(utm) is utm
