@@ -76,8 +76,9 @@ def default_categories() -> pd.DataFrame:
     --------
     >>> from gridgeo.categories import default_categories
     >>> table = default_categories()
-    >>> table.loc["E0101", ["name", "deadline", "deadline_unit"]].tolist()
-    ['暴露垃圾', 4.0, 'working_hours']
+    >>> row = table.loc["E0101"]
+    >>> row["name"], float(row["deadline"]), row["deadline_unit"]
+    ('暴露垃圾', 4.0, 'working_hours')
     """
     return _default().copy()
 
