@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ def render(
     titles: dict[str, str],
     tables: dict[str, pd.DataFrame],
     figures: dict[str, str],
+    headline: dict[str, str],
     lang: str,
 ) -> str:
     """The whole report as one HTML string; every cell value is escaped."""
@@ -51,7 +52,7 @@ def render(
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{'统计期' if zh else 'Period'}: {start} – {end}</p>",
-        _headline_table(rep.headline, zh),
+        _headline_table(headline),
     ]
     if "map" in figures:
         parts.append(f'<img alt="coverage map" src="data:image/png;base64,{figures["map"]}">')
@@ -72,19 +73,14 @@ def render(
     return "\n".join(parts)
 
 
-def _headline_table(headline: dict[str, Any], zh: bool) -> str:
-    from gridgeo.coverage import _fmt
-
+def _headline_table(headline: dict[str, str]) -> str:
     rows = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
-        for k, v in headline.items()
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in headline.items()
     )
     return f'<table class="headline">{rows}</table>'
 
 
 def _table(frame: pd.DataFrame, zh: bool) -> str:
-    from gridgeo.coverage import _fmt
-
     if frame.empty:
         return f"<p class='note'>{'无数据' if zh else 'No data for this section.'}</p>"
     shown = frame.head(_MAX_ROWS)
@@ -93,11 +89,12 @@ def _table(frame: pd.DataFrame, zh: bool) -> str:
     flag_col = next((c for c in shown.columns if c in ("flag", "旗帜", "Flag")), None)
     warn_col = next((c for c in shown.columns if c in ("warning", "预警", "Warning")), None)
     for _, row in shown.iterrows():
-        cls = f' class="flag-{row[flag_col]}"' if flag_col and row[flag_col] else ""
+        flag = str(row[flag_col]) if flag_col else ""
+        cls = f' class="flag-{html.escape(flag)}"' if flag in ("red", "yellow") else ""
         cells = []
         for col, value in row.items():
-            text = html.escape(_fmt(value) if not isinstance(value, str) else value)
-            if col == warn_col and value:
+            text = html.escape(str(value))
+            if col == warn_col and value in ("red", "yellow", "blue"):
                 text = f'<span class="warn-{html.escape(str(value))}">{text}</span>'
             cells.append(f"<td>{text}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")

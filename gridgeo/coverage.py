@@ -114,6 +114,27 @@ _HEADERS = {
 }
 
 
+_MEASURES = {
+    "district_km2": ("辖区面积(km²)", "District area (km²)"),
+    "covered_by_cells_share": ("单元网格覆盖率", "Share covered by cells"),
+    "covered_by_grids_share": ("责任网格覆盖率", "Share covered by grids"),
+    "cells_area_km2": ("单元网格面积(km²)", "Cell area (km²)"),
+    "gaps_m2": ("缝隙面积(m²)", "Gaps (m²)"),
+    "overlaps_m2": ("重叠面积(m²)", "Overlaps (m²)"),
+    "cells_ok": ("单元网格校验通过", "Cells valid"),
+    "cells_without_grid": ("未归属网格的单元", "Cells without grid"),
+    "grids": ("责任网格数", "Grids"),
+    "grids_without_staff": ("无人员网格", "Grids without staff"),
+    "cells_covered": ("可达单元数", "Cells covered"),
+    "share_cells_covered": ("单元可达率", "Share of cells covered"),
+    "walk_distance_m": ("步行距离(m)", "Walking distance (m)"),
+    "method": ("计算方法", "Method"),
+    "median_distance_m": ("距离中位数(m)", "Median distance (m)"),
+    "population_covered_share": ("人口可达率", "Share of population covered"),
+    "red_warnings": ("红色预警数", "Red warnings"),
+}
+
+
 @dataclass(frozen=True)
 class CoverageReport:
     """The weekly coverage report: one DataFrame per section, plus layers to map.
@@ -144,7 +165,7 @@ class CoverageReport:
     def __repr__(self) -> str:
         start, end = (t.strftime("%Y-%m-%d") for t in self.period)
         lines = [f"CoverageReport {start} .. {end}"]
-        lines += [f"  {k}: {_fmt(v)}" for k, v in self.headline.items()]
+        lines += [f"  {k}: {_fmt(v, k)}" for k, v in self.headline.items()]
         filled = [k for k, v in self.sections.items() if len(v)]
         lines.append(f"  sections: {', '.join(filled)}")
         return "\n".join(lines)
@@ -152,7 +173,7 @@ class CoverageReport:
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td>{html.escape(_fmt(v))}</td></tr>"
+            f"<td>{html.escape(_fmt(v, k))}</td></tr>"
             for k, v in self.headline.items()
         )
         start, end = (t.strftime("%Y-%m-%d") for t in self.period)
@@ -234,9 +255,12 @@ class CoverageReport:
 
         i = _lang(lang)
         titles = {k: v[i] for k, v in _TITLES.items()}
-        tables = {k: _translate(_flat(v), i) for k, v in self.sections.items()}
+        tables = {k: _display(v, i) for k, v in self.sections.items()}
         figures = _figures(self, i)
-        text = render(self, titles=titles, tables=tables, figures=figures, lang=lang)
+        headline = {_label(k, i): _fmt(v, k) for k, v in self.headline.items()}
+        text = render(
+            self, titles=titles, tables=tables, figures=figures, headline=headline, lang=lang
+        )
         path = Path(path)
         with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
@@ -733,12 +757,41 @@ def _translate(frame: pd.DataFrame, i: int) -> pd.DataFrame:
     return frame.rename(columns={k: v[i] for k, v in _HEADERS.items()})
 
 
-def _fmt(value: Any) -> str:
+def _is_share(key: str) -> bool:
+    return "rate" in key or "share" in key
+
+
+def _fmt(value: Any, key: str = "") -> str:
+    """Format one value for people: rates and shares as percentages, counts as integers."""
+    if isinstance(value, bool | np.bool_):
+        return "✓" if value else "✗"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
     if isinstance(value, float | np.floating):
         if np.isnan(value):
             return "–"
-        return f"{value:.2%}" if 0 <= value <= 1 and value != int(value) else f"{value:,.2f}"
+        if _is_share(key):
+            return f"{value:.2%}"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     return str(value)
+
+
+def _display(frame: pd.DataFrame, i: int) -> pd.DataFrame:
+    """A section as strings for HTML: formatted by column, measures and headers translated."""
+    flat = _flat(frame)
+    out = pd.DataFrame(index=flat.index)
+    for col in flat.columns:
+        if col == "value" and "measure" in flat.columns:
+            out[col] = [_fmt(v, str(k)) for k, v in zip(flat["measure"], flat[col], strict=True)]
+        else:
+            out[col] = [_fmt(v, str(col)) for v in flat[col]]
+    if "measure" in out.columns:
+        out["measure"] = [_label(m, i) for m in flat["measure"]]
+    return _translate(out, i)
+
+
+def _label(key: str, i: int) -> str:
+    return _HEADERS.get(key, _MEASURES.get(key, (key, key)))[i]
 
 
 def _plain(value: Any) -> Any:
