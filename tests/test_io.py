@@ -1,0 +1,752 @@
+"""Tests of gridgeo.io (layers, reports, PostGIS guard) and gridgeo._atomic."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely import LineString, Point, Polygon
+
+from gridgeo import io as gio
+from gridgeo._atomic import atomic_fileset, atomic_path, write_bytes_atomic, write_text_atomic
+from gridgeo.crs import convert
+from gridgeo.errors import (
+    ColumnError,
+    CoordinateError,
+    CRSError,
+    DuplicateIdError,
+    EncodingError,
+    InputFileError,
+    OptionalDependencyError,
+)
+
+GEOD = Geod(ellps="WGS84")
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+def _layer(crs: int = 4490) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(
+        {
+            "name": ["东城街道", "West Lake", "西湖社区"],
+            "population": [12000, 3400, 560],
+            "area_km2": [1.25, 0.5, 3.75],
+        },
+        geometry=[
+            Polygon([(114.40, 23.10), (114.41, 23.10), (114.41, 23.11), (114.40, 23.11)]),
+            Polygon([(114.42, 23.10), (114.43, 23.10), (114.43, 23.12)]),
+            Polygon([(114.44, 23.11), (114.45, 23.11), (114.45, 23.13), (114.44, 23.13)]),
+        ],
+        crs=4490,
+    )
+    return gdf.to_crs(crs)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# --- layers: round trips -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".geojson", ".json", ".shp"])
+@pytest.mark.parametrize("crs", [4490, 4547])
+def test_round_trip_every_format(tmp_path: Path, suffix: str, crs: int) -> None:
+    layer = _layer(crs)
+    path = gio.write_layer(layer, tmp_path / f"cells{suffix}")
+    back = gio.read_layer(path)
+    assert back.crs.equals(layer.crs)
+    assert list(back.columns) == list(layer.columns)
+    # Integers come back as 64-bit and shapefiles orient rings clockwise: compare values.
+    assert_geodataframe_equal(
+        back, layer, check_dtype=False, check_less_precise=True, normalize=True
+    )
+    assert back["name"].tolist() == layer["name"].tolist()
+
+
+def test_geopackage_keeps_other_layers(tmp_path: Path) -> None:
+    path = tmp_path / "city.gpkg"
+    gio.write_layer(_layer(), path, layer="cells")
+    gio.write_layer(_layer().iloc[:1], path, layer="grids")
+    gio.write_layer(_layer().iloc[:2], path, layer="cells")  # replace one layer only
+    assert sorted(pyogrio.list_layers(path)[:, 0]) == ["cells", "grids"]
+    assert len(gio.read_layer(path, layer="cells")) == 2
+    assert len(gio.read_layer(path, layer="grids")) == 1
+    with pytest.raises(InputFileError, match=r"holds 2 layers.*'cells'.*layer="):
+        gio.read_layer(path)
+    with pytest.raises(InputFileError, match=r"no layer 'roads'.*'cells'"):
+        gio.read_layer(path, layer="roads")
+
+
+def test_named_index_is_written_as_column(tmp_path: Path) -> None:
+    layer = _layer().set_index("name")
+    back = gio.read_layer(gio.write_layer(layer, tmp_path / "a.gpkg"))
+    assert back["name"].tolist() == ["东城街道", "West Lake", "西湖社区"]
+    assert isinstance(back.index, pd.RangeIndex)
+
+
+def test_empty_layer_round_trip(tmp_path: Path) -> None:
+    empty = _layer().iloc[:0]
+    for suffix in (".gpkg", ".shp", ".geojson", ".parquet"):
+        back = gio.read_layer(gio.write_layer(empty, tmp_path / f"empty{suffix}"))
+        assert len(back) == 0
+        assert back.crs.equals(empty.crs)
+
+
+def test_input_not_modified(tmp_path: Path) -> None:
+    layer = _layer().set_index("name")
+    before = layer.copy()
+    gio.write_layer(layer, tmp_path / "a.shp", encoding="GBK")
+    assert_geodataframe_equal(layer, before)
+
+
+# --- layers: encodings ---------------------------------------------------------------------
+
+
+def _chinese_layer() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "社区名称": ["东城社区", "西湖社区", "龙丰街道"],
+            "网格数": [3, 5, 8],
+            "备注": ["", "新建", None],
+        },
+        geometry=[Point(114.41, 23.11), Point(114.42, 23.12), Point(114.43, 23.13)],
+        crs=4490,
+    )
+
+
+def test_gbk_shapefile_round_trip(tmp_path: Path) -> None:
+    layer = _chinese_layer()
+    path = gio.write_layer(layer, tmp_path / "communities.shp", encoding="GBK")
+    assert (tmp_path / "communities.cpg").read_text().strip().upper() == "GBK"
+    raw = (tmp_path / "communities.dbf").read_bytes()
+    assert "东城社区".encode("gbk") in raw
+    assert "社区名称".encode("gbk") in raw
+    assert "东城社区".encode() not in raw
+    back = gio.read_layer(path)
+    assert list(back.columns) == ["社区名称", "网格数", "备注", "geometry"]
+    assert back["社区名称"].tolist() == ["东城社区", "西湖社区", "龙丰街道"]
+    # Oracle: geopandas told the encoding reads the same thing.
+    oracle = gpd.read_file(path, encoding="gbk")
+    assert_geodataframe_equal(back, oracle)
+
+
+def test_gbk_shapefile_without_cpg_is_detected(tmp_path: Path) -> None:
+    path = gio.write_layer(_chinese_layer(), tmp_path / "c.shp", encoding="GBK")
+    (tmp_path / "c.cpg").unlink()
+    # GDAL alone would read Latin-1 mojibake here.
+    assert pyogrio.read_dataframe(path)["社区名称".encode("gbk").decode("latin-1")].size == 3
+    back = gio.read_layer(path)
+    assert back["社区名称"].tolist() == ["东城社区", "西湖社区", "龙丰街道"]
+    forced = gio.read_layer(path, encoding="GB18030")
+    assert forced["备注"].tolist() == back["备注"].tolist()
+
+
+def test_utf8_shapefile_without_cpg_is_detected(tmp_path: Path) -> None:
+    layer = _chinese_layer().rename(columns={"社区名称": "名称"})  # 6 bytes in UTF-8
+    with pytest.raises(ColumnError, match="'社区名称' is 12 bytes in utf-8"):
+        gio.write_layer(_chinese_layer(), tmp_path / "u.shp")
+    path = gio.write_layer(layer, tmp_path / "u.shp")
+    assert (tmp_path / "u.cpg").read_text().strip().upper() in {"UTF-8", "UTF8"}
+    (tmp_path / "u.cpg").unlink()
+    assert gio.read_layer(path)["名称"].tolist() == ["东城社区", "西湖社区", "龙丰街道"]
+
+
+def test_wrong_forced_encoding_raises(tmp_path: Path) -> None:
+    path = gio.write_layer(_chinese_layer(), tmp_path / "c.shp", encoding="GBK")
+    with pytest.raises(EncodingError, match=r"c\.shp.*encoding="):
+        gio.read_layer(path, encoding="utf-8")
+    with pytest.raises(EncodingError, match="unknown encoding"):
+        gio.read_layer(path, encoding="no-such-codec")
+
+
+def test_gbk_write_refuses_unencodable_and_long_names(tmp_path: Path) -> None:
+    layer = _chinese_layer()
+    emoji = layer.assign(备注=["ok", "🙂", "x"])
+    with pytest.raises(EncodingError, match=r"row 1.*GB18030"):
+        gio.write_layer(emoji, tmp_path / "e.shp", encoding="GBK")
+    long_name = layer.rename(columns={"社区名称": "社区名称很长的字段"})
+    with pytest.raises(ColumnError, match=r"10 bytes.*GeoPackage"):
+        gio.write_layer(long_name, tmp_path / "e.shp", encoding="GBK")
+    assert _files(tmp_path) == []
+    with pytest.raises(InputFileError, match="Shapefiles only"):
+        gio.write_layer(layer, tmp_path / "e.gpkg", encoding="GBK")
+
+
+def test_zipped_shapefile(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    gio.write_layer(_chinese_layer(), src / "posts.shp", encoding="GBK")
+    (src / "posts.cpg").unlink()
+    archive = tmp_path / "posts.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in src.iterdir():
+            zf.write(part, f"export/{part.name}")
+    back = gio.read_layer(archive)
+    assert back["社区名称"].tolist() == ["东城社区", "西湖社区", "龙丰街道"]
+    assert back.crs.to_epsg() == 4490
+    assert gio.read_layer(archive, layer="posts").shape == back.shape
+    with pytest.raises(InputFileError, match=r"no layer 'roads'.*'posts'"):
+        gio.read_layer(archive, layer="roads")
+
+
+def test_short_gbk_text_that_is_valid_utf8_is_not_mojibake(tmp_path: Path) -> None:
+    # "一位" in GBK is the bytes D2 BB CE BB, which are also valid UTF-8 ("һλ").
+    assert "一位".encode("gbk").decode("utf-8") == "һλ"
+    layer = gpd.GeoDataFrame({"名": ["一位"]}, geometry=[Point(114.4, 23.1)], crs=4490)
+    path = gio.write_layer(layer, tmp_path / "m.shp", encoding="GBK")
+    (tmp_path / "m.cpg").unlink()
+    assert gio.read_layer(path)["名"].tolist() == ["一位"]
+    csv = tmp_path / "m.csv"
+    csv.write_bytes("lng,lat,备注\n114.4,23.1,一位\n".encode("gbk"))
+    assert gio.read_reports(csv)["备注"].tolist() == ["一位"]
+
+
+@pytest.mark.parametrize(
+    ("cpg", "expected"),
+    [
+        ("UTF-8", "utf-8"),
+        ("GBK", "gb18030"),
+        ("936", "gb18030"),
+        ("ANSI 936", "gb18030"),
+        ("1252", "cp1252"),
+        ("klingon", None),
+    ],
+)
+def test_cpg_names(cpg: str, expected: str | None) -> None:
+    from gridgeo._encoding import cpg_encoding
+
+    assert cpg_encoding(cpg) == expected
+
+
+def test_cpg_file_is_trusted(tmp_path: Path) -> None:
+    path = gio.write_layer(_chinese_layer(), tmp_path / "c.shp", encoding="GBK")
+    (tmp_path / "c.cpg").write_text("936", encoding="ascii")
+    assert gio.read_layer(path)["社区名称"].iloc[0] == "东城社区"
+
+
+# --- layers: errors ------------------------------------------------------------------------
+
+
+def test_read_layer_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"nope\.gpkg.*does not exist.*GeoPackage"):
+        gio.read_layer(tmp_path / "nope.gpkg")
+    (tmp_path / "a.dwg").write_bytes(b"x")
+    with pytest.raises(InputFileError, match=r"'\.dwg'.*Supported formats: GeoPackage"):
+        gio.read_layer(tmp_path / "a.dwg")
+    (tmp_path / "broken.gpkg").write_bytes(b"not a geopackage at all")
+    with pytest.raises(InputFileError, match=r"broken\.gpkg.*corrupt.*Supported formats"):
+        gio.read_layer(tmp_path / "broken.gpkg")
+    (tmp_path / "broken.geojson").write_text("{", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"broken\.geojson"):
+        gio.read_layer(tmp_path / "broken.geojson")
+    pd.DataFrame({"lng": [1.0], "lat": [2.0]}).to_parquet(tmp_path / "table.parquet")
+    with pytest.raises(InputFileError, match=r"without GeoParquet.*read_reports"):
+        gio.read_layer(tmp_path / "table.parquet")
+    gio.write_layer(_layer(), tmp_path / "a.geojson")
+    with pytest.raises(InputFileError, match=r"layer='x'.*only GeoPackage"):
+        gio.read_layer(tmp_path / "a.geojson", layer="x")
+
+
+def test_write_layer_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="does not exist"):
+        gio.write_layer(_layer(), tmp_path / "missing" / "a.gpkg")
+    with pytest.raises(InputFileError, match=r"'\.kml'"):
+        gio.write_layer(_layer(), tmp_path / "a.kml")
+    with pytest.raises(TypeError, match="GeoDataFrame"):
+        gio.write_layer(pd.DataFrame({"a": [1]}), tmp_path / "a.gpkg")  # type: ignore[arg-type]
+
+
+# --- atomic writes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_failed_write_leaves_nothing_and_keeps_old_file(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / f"cells{suffix}"
+    gio.write_layer(_layer(), target, encoding="GBK" if suffix == ".shp" else None)
+    before = {name: (tmp_path / name).read_bytes() for name in _files(tmp_path)}
+
+    def half_write(frame: gpd.GeoDataFrame, tmp: Path, **options: object) -> None:
+        pyogrio.write_dataframe(frame.iloc[:1], tmp, **options)  # a real partial file ...
+        raise RuntimeError("disk full")  # ... then the writer dies
+
+    monkeypatch.setattr(gio, "_write_ogr", half_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        gio.write_layer(_layer().iloc[:2], target)
+    assert {name: (tmp_path / name).read_bytes() for name in _files(tmp_path)} == before
+    assert len(gio.read_layer(target)) == 3
+
+    fresh = tmp_path / "sub"
+    fresh.mkdir()
+    with pytest.raises(RuntimeError, match="disk full"):
+        gio.write_layer(_layer(), fresh / f"new{suffix}")
+    assert _files(fresh) == []
+
+
+def test_failed_parquet_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = gio.write_layer(_layer(), tmp_path / "a.parquet")
+    before = target.read_bytes()
+
+    def half_write(self: gpd.GeoDataFrame, path: Path, **kwargs: object) -> None:
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        gio.write_layer(_layer(), target)
+    assert target.read_bytes() == before
+    assert _files(tmp_path) == ["a.parquet"]
+
+
+def test_invalid_data_write_fails_cleanly(tmp_path: Path) -> None:
+    # GDAL writes the first point, then refuses the polygon: a real mid-write failure.
+    mixed = gpd.GeoDataFrame(
+        {"a": [1, 2]}, geometry=[Point(0, 0), Polygon([(0, 0), (1, 0), (1, 1)])], crs=4326
+    )
+    with pytest.raises(InputFileError, match=r"mixed\.shp.*non-point.*Nothing was written"):
+        gio.write_layer(mixed, tmp_path / "mixed.shp")
+    bad = _layer().assign(payload=[{"a": 1}, [1, 2], "x"])
+    for suffix in (".gpkg", ".geojson", ".shp"):
+        with pytest.raises(ColumnError, match="'payload' row 0 holds a dict"):
+            gio.write_layer(bad, tmp_path / f"bad{suffix}")
+    assert _files(tmp_path) == []
+
+
+def test_shapefile_rewrite_removes_stale_sidecars(tmp_path: Path) -> None:
+    target = tmp_path / "a.shp"
+    gio.write_layer(_layer(), target, encoding="GBK")
+    (tmp_path / "a.qix").write_bytes(b"old spatial index")
+    gio.write_layer(_layer().iloc[:1], target)
+    assert _files(tmp_path) == ["a.cpg", "a.dbf", "a.prj", "a.shp", "a.shx"]
+    assert (tmp_path / "a.cpg").read_text().strip().upper() in {"UTF-8", "UTF8"}
+    assert len(gio.read_layer(target)) == 1
+
+
+def test_atomic_helpers(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    write_text_atomic(target, "<p>旧</p>")
+    with pytest.raises(ValueError, match="boom"), atomic_path(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise ValueError("boom")
+    assert target.read_text(encoding="utf-8") == "<p>旧</p>"
+    assert _files(tmp_path) == ["report.html"]
+    with pytest.raises(FileNotFoundError, match="produced no file"), atomic_path(target):
+        pass
+    assert write_bytes_atomic(tmp_path / "b.bin", b"\x00\x01").read_bytes() == b"\x00\x01"
+    with pytest.raises(ValueError, match="boom"), atomic_fileset(tmp_path / "z.shp") as tmp:
+        tmp.write_bytes(b"x")
+        raise ValueError("boom")
+    assert _files(tmp_path) == ["b.bin", "report.html"]
+
+
+# --- reports: inputs -------------------------------------------------------------------------
+
+
+def _reports_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "report_id": ["R001", "R002", "R003", "R004"],
+            "lng": [114.4150, 114.4201, 114.4303, 114.4411],
+            "lat": [23.1102, 23.1155, 23.1209, 23.1301],
+            "kind": ["暴露垃圾", "井盖缺失", "占道经营", "路灯不亮"],
+            "reported_at": [
+                "2026/3/5 8:07",
+                "2026-03-05 08:07:00",
+                "2026年3月6日 9时15分",
+                "46087.5",
+            ],
+        }
+    )
+
+
+def _check_points(result: gpd.GeoDataFrame, table: pd.DataFrame) -> None:
+    assert (result["coord_status"] == "ok").all()
+    assert (result["coord_issue"] == "").all()
+    np.testing.assert_allclose(result.geometry.x, table["lng"].astype(float))
+    np.testing.assert_allclose(result.geometry.y, table["lat"].astype(float))
+
+
+def test_read_reports_dataframe_keeps_rows_columns_and_input() -> None:
+    table = _reports_table()
+    before = table.copy()
+    result = gio.read_reports(table)
+    pd.testing.assert_frame_equal(table, before)
+    assert list(result.columns) == [*table.columns, "coord_status", "coord_issue", "geometry"]
+    assert isinstance(result.index, pd.RangeIndex)
+    assert result.crs.to_epsg() == 4326
+    _check_points(result, table)
+    pd.testing.assert_frame_equal(pd.DataFrame(result[list(table.columns)]), table)
+
+
+@pytest.mark.parametrize("kind", ["csv_utf8", "csv_bom", "csv_gbk", "xlsx", "parquet"])
+def test_read_reports_files(tmp_path: Path, kind: str) -> None:
+    table = _reports_table()
+    if kind.startswith("csv"):
+        path = tmp_path / "reports.csv"
+        encoding = {"csv_utf8": "utf-8", "csv_bom": "utf-8-sig", "csv_gbk": "gbk"}[kind]
+        table.to_csv(path, index=False, encoding=encoding)
+    elif kind == "xlsx":
+        path = tmp_path / "reports.xlsx"
+        table.to_excel(path, index=False)
+    else:
+        path = tmp_path / "reports.parquet"
+        table.to_parquet(path)
+    result = gio.read_reports(path, id="report_id", time="reported_at")
+    assert list(result.index) == ["R001", "R002", "R003", "R004"]
+    assert result.columns[0] == "report_id"  # BOM does not leak into the first name
+    assert result["kind"].tolist() == table["kind"].tolist()
+    _check_points(result, table)
+    assert result["reported_at"].tolist() == [
+        pd.Timestamp("2026-03-05 08:07"),
+        pd.Timestamp("2026-03-05 08:07"),
+        pd.Timestamp("2026-03-06 09:15"),
+        pd.Timestamp("2026-03-06 12:00"),
+    ]
+
+
+def test_gbk_csv_matches_pandas_oracle(tmp_path: Path) -> None:
+    path = tmp_path / "excel_export.csv"
+    _reports_table().to_csv(path, index=False, encoding="gbk")
+    result = gio.read_reports(path)
+    oracle = pd.read_csv(path, encoding="gbk")
+    pd.testing.assert_frame_equal(pd.DataFrame(result[list(oracle.columns)]), oracle)
+
+
+def test_csv_encoding_errors(tmp_path: Path) -> None:
+    path = tmp_path / "weird.csv"
+    path.write_bytes(b"lng,lat,note\n114.4,23.1,\xff\x30\n")
+    with pytest.raises(EncodingError, match=r"weird\.csv.*encoding="):
+        gio.read_reports(path)
+    gbk = tmp_path / "gbk.csv"
+    _reports_table().to_csv(gbk, index=False, encoding="gbk")
+    with pytest.raises(EncodingError, match=r"gbk\.csv.*encoding='GBK'"):
+        gio.read_reports(gbk, encoding="utf-8")
+    assert gio.read_reports(gbk, encoding="GBK")["kind"].iloc[0] == "暴露垃圾"
+
+
+def test_read_reports_geojson_uses_geometry(tmp_path: Path) -> None:
+    table = _reports_table()
+    layer = gpd.GeoDataFrame(
+        table.drop(columns=["lng", "lat"]),
+        geometry=gpd.points_from_xy(table["lng"], table["lat"]),
+        crs=4326,
+    )
+    layer.loc[2, "geometry"] = None
+    layer.loc[3, "geometry"] = LineString([(114.0, 23.0), (114.1, 23.1)])
+    path = gio.write_layer(layer, tmp_path / "reports.geojson")
+    result = gio.read_reports(path, lon="ignored", lat="ignored")
+    assert result["coord_status"].tolist() == ["ok", "ok", "missing_coords", "invalid_coords"]
+    assert result["coord_issue"].iloc[3] == "row 3: geometry is a LineString, not a Point"
+    assert result.geometry.iloc[0].equals(Point(114.4150, 23.1102))
+    # GeoParquet and GeoDataFrame inputs go the same way.
+    from_parquet = gio.read_reports(gio.write_layer(layer, tmp_path / "r.parquet"))
+    from_frame = gio.read_reports(layer)
+    for other in (from_parquet, from_frame):
+        assert other["coord_status"].tolist() == result["coord_status"].tolist()
+        assert other.geometry.iloc[1].equals(result.geometry.iloc[1])
+
+
+def test_read_reports_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"missing\.csv.*does not exist.*CSV"):
+        gio.read_reports(tmp_path / "missing.csv")
+    (tmp_path / "a.xls").write_bytes(b"x")
+    with pytest.raises(InputFileError, match=r"'\.xls'.*Excel \(\.xlsx"):
+        gio.read_reports(tmp_path / "a.xls")
+    (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(InputFileError, match=r"bad\.xlsx"):
+        gio.read_reports(tmp_path / "bad.xlsx")
+    with pytest.raises(TypeError, match="file path or a pandas DataFrame"):
+        gio.read_reports([1, 2])  # type: ignore[arg-type]
+
+
+# --- reports: coordinates ---------------------------------------------------------------------
+
+
+def test_each_kind_of_bad_coordinate(caplog: pytest.LogCaptureFixture) -> None:
+    table = pd.DataFrame(
+        {
+            "lng": [
+                114.41,
+                np.nan,
+                "",
+                "N/A",
+                "null",
+                "abc",
+                0,
+                114.42,
+                23.1,
+                200.0,
+                np.inf,
+                114.43,
+            ],
+            "lat": [23.11, 23.1, 23.1, 23.1, 23.1, 23.1, 0, 123.4, 114.4, 23.1, 23.1, "23.12 "],
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io"):
+        result = gio.read_reports(table)
+    status = result["coord_status"].tolist()
+    assert status == [
+        "ok",
+        *["missing_coords"] * 4,
+        *["invalid_coords"] * 6,
+        "ok",
+    ]
+    issues = result["coord_issue"].tolist()
+    assert issues[0] == "" and issues[-1] == ""
+    assert issues[1] == "row 1: lng is missing"
+    assert issues[3] == "row 3: lng is missing"
+    assert issues[5] == "row 5: lng='abc' is not a number"
+    assert (
+        issues[6]
+        == "row 6: lng=0, lat=0 is 'null island' (0, 0), a missing position stored as zeros"
+    )
+    assert issues[7] == "row 7: lat=123.4 out of range [-90, 90]"
+    assert issues[8] == (
+        "row 8: lat=114.4 out of range [-90, 90]; "
+        "lng=23.1, lat=114.4 look swapped (lng and lat the wrong way round)"
+    )
+    assert issues[9] == "row 9: lng=200 out of range [-180, 180]"
+    assert issues[10] == "row 10: lng=inf, lat=23.1 is not finite"
+    geoms = result.geometry
+    assert geoms.iloc[0].equals(Point(114.41, 23.11)) and geoms.iloc[11].equals(
+        Point(114.43, 23.12)
+    )
+    assert geoms.iloc[1:11].isna().all()
+    assert len(result) == len(table)
+    summary = [r.getMessage() for r in caplog.records if r.name == "gridgeo.io"]
+    assert summary == [
+        "the reports table: 10 of 12 rows flagged (4 missing_coords, 6 invalid_coords); "
+        "see coord_status/coord_issue"
+    ]
+
+
+def test_swap_outside_china_uses_latitude_range() -> None:
+    table = pd.DataFrame({"lng": [2.35, 2.36, 48.86], "lat": [48.85, 48.87, 2.35]})
+    assert gio.read_reports(table)["coord_status"].tolist() == ["ok", "ok", "ok"]
+    table = pd.DataFrame({"lng": [-74.0, -74.1, 40.7], "lat": [40.7, 40.8, -174.0]})
+    result = gio.read_reports(table)
+    assert result["coord_status"].tolist() == ["ok", "ok", "invalid_coords"]
+    assert "look swapped" in result["coord_issue"].iloc[2]
+
+
+def test_whole_column_swap_raises() -> None:
+    table = pd.DataFrame(
+        {"lng": [23.11, 23.12, 23.13, 114.4], "lat": [114.41, 114.42, 114.43, 23.1]}
+    )
+    with pytest.raises(CoordinateError, match=r"look swapped.*3 of 4.*lon='lat', lat='lng'"):
+        gio.read_reports(table)
+    # Passing them the other way round works (one row then looks swapped).
+    fixed = gio.read_reports(table, lon="lat", lat="lng")
+    assert fixed["coord_status"].tolist() == ["ok", "ok", "ok", "invalid_coords"]
+
+
+def test_errors_raise_names_rows_columns_values() -> None:
+    table = pd.DataFrame({"x_lng": [114.4, 114.5, 114.6], "y_lat": [23.1, 123.4, None]})
+    with pytest.raises(
+        CoordinateError, match=r"2 row\(s\).*'x_lng'/'y_lat'.*row 1: y_lat=123\.4.*row 2"
+    ):
+        gio.read_reports(table, lon="x_lng", lat="y_lat", errors="raise")
+    with pytest.raises(ValueError, match="errors='ignore'"):
+        gio.read_reports(table, lon="x_lng", lat="y_lat", errors="ignore")
+
+
+def test_missing_column_suggests_candidates() -> None:
+    table = pd.DataFrame({"编号": [1], "经度": [114.4], "纬度": [23.1]})
+    with pytest.raises(
+        ColumnError, match=r"lon='lng'.*Did you mean lon='经度'.*lat='纬度'.*'编号'"
+    ):
+        gio.read_reports(table)
+    assert gio.read_reports(table, lon="经度", lat="纬度")["coord_status"].iloc[0] == "ok"
+    with pytest.raises(ColumnError, match=r"time='when'.*Available columns"):
+        gio.read_reports(table, lon="经度", lat="纬度", time="when")
+    with pytest.raises(ColumnError, match="same column"):
+        gio.read_reports(table, lon="经度", lat="经度")
+
+
+# --- reports: coordinate systems -------------------------------------------------------------
+
+
+def test_gcj02_input_is_converted() -> None:
+    # Tiananmen: GCJ-02 (116.397546, 39.908954) is WGS 84 (116.391305, 39.907553).
+    table = pd.DataFrame({"lng": [116.397546], "lat": [39.908954]})
+    result = gio.read_reports(table, crs="gcj02")
+    assert result.crs.to_epsg() == 4326
+    point = result.geometry.iloc[0]
+    assert point.x == pytest.approx(116.391305, abs=2e-6)
+    assert point.y == pytest.approx(39.907553, abs=2e-6)
+    moved = GEOD.inv(116.397546, 39.908954, point.x, point.y)[2]
+    assert 300 < moved < 800
+    assert result["lng"].iloc[0] == 116.397546  # original column kept as given
+
+
+def test_bd09_and_cgcs2000() -> None:
+    lon, lat = convert(116.391305, 39.907553, "wgs84", "bd09")
+    bd = gio.read_reports(pd.DataFrame({"lng": [lon], "lat": [lat]}), crs="bd09")
+    assert bd.geometry.iloc[0].x == pytest.approx(116.391305, abs=1e-6)
+    cg = gio.read_reports(pd.DataFrame({"lng": [114.4], "lat": [23.1]}), crs="CGCS2000")
+    assert cg.crs.to_epsg() == 4490
+    assert cg.geometry.iloc[0].equals(Point(114.4, 23.1))
+
+
+def test_geometry_input_crs_rules(tmp_path: Path) -> None:
+    gcj = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(116.397546, 39.908954)], crs=4326)
+    converted = gio.read_reports(gcj, crs="gcj02")
+    assert converted.geometry.iloc[0].x == pytest.approx(116.391305, abs=2e-6)
+    wrong_zone = gio.read_reports(gcj.to_crs(4539))  # Gauss-Krüger 90E: far outside its zone
+    assert "outside the area of use" in wrong_zone["coord_issue"].iloc[0]
+    projected = gcj.to_crs(4548)  # CGCS2000 Gauss-Krüger 117E
+    path = gio.write_layer(projected, tmp_path / "p.geojson")
+    result = gio.read_reports(path)  # default crs= means "use the file's CRS"
+    assert result.crs.to_epsg() == 4548
+    assert result["coord_status"].tolist() == ["ok"]
+    swapped = gpd.GeoDataFrame(
+        {"n": [1, 2]}, geometry=[Point(23.1, 114.4), Point(23.2, 114.5)], crs=4326
+    )
+    with pytest.raises(CoordinateError, match=r"point coordinates.*look swapped"):
+        gio.read_reports(swapped)
+
+
+def test_projected_xy_columns() -> None:
+    table = pd.DataFrame(
+        {"x": [540979.0, 541500.0, 2555668.0, 0.0], "y": [2555668.0, 2556000.0, 540979.0, 0.0]}
+    )
+    result = gio.read_reports(table, lon="x", lat="y", crs=4547)
+    assert result.crs.to_epsg() == 4547
+    assert result["coord_status"].tolist() == ["ok", "ok", "invalid_coords", "invalid_coords"]
+    assert "look swapped" in result["coord_issue"].iloc[2]
+    assert result.geometry.iloc[0].equals(Point(540979.0, 2555668.0))
+    with pytest.raises(CRSError, match=r"crs='mars'.*gcj02"):
+        gio.read_reports(table, lon="x", lat="y", crs="mars")
+
+
+# --- reports: ids and times ---------------------------------------------------------------------
+
+
+def test_duplicate_ids() -> None:
+    table = _reports_table().assign(report_id=["R1", "R2", "R1", "R2"])
+    with pytest.raises(DuplicateIdError, match=r"'R1', 'R2'.*report_id"):
+        gio.read_reports(table, id="report_id")
+    table = _reports_table().assign(report_id=["R1", None, "R3", "R4"])
+    with pytest.raises(ColumnError, match=r"empty in row\(s\) 1"):
+        gio.read_reports(table, id="report_id")
+
+
+def test_id_becomes_index_and_stays_column(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    _reports_table().assign(report_id=["007", "008", "009", "010"]).to_csv(path, index=False)
+    result = gio.read_reports(path, id="report_id")
+    assert list(result.index) == ["007", "008", "009", "010"]  # leading zeros kept
+    assert result["report_id"].tolist() == ["007", "008", "009", "010"]
+    bad = pd.DataFrame({"rid": ["A", "B"], "lng": [114.4, None], "lat": [23.1, 23.1]})
+    assert gio.read_reports(bad, id="rid")["coord_issue"]["B"] == "row 1 (id 'B'): lng is missing"
+
+
+def test_time_parsing_formats() -> None:
+    values = [
+        "2026/3/5 8:07",
+        "2026-03-05 08:07:00",
+        "2026.03.05",
+        "2026年3月5日 8时7分",
+        "20260305",
+        46086.3375,
+        pd.Timestamp("2026-03-05 08:07"),
+        None,
+        "",
+    ]
+    table = pd.DataFrame({"lng": [114.4] * 9, "lat": [23.1] * 9, "t": values})
+    result = gio.read_reports(table, time="t")
+    expected = [pd.Timestamp("2026-03-05 08:07")] * 2 + [pd.Timestamp("2026-03-05")]
+    expected += [pd.Timestamp("2026-03-05 08:07"), pd.Timestamp("2026-03-05")]
+    expected += [pd.Timestamp("2026-03-05 08:06"), pd.Timestamp("2026-03-05 08:07")]
+    assert result["t"].iloc[:7].tolist() == expected
+    assert result["t"].iloc[7:].isna().all()
+    assert pd.api.types.is_datetime64_any_dtype(result["t"])
+    assert (result["coord_issue"] == "").all()
+
+
+def test_unparseable_times() -> None:
+    table = pd.DataFrame(
+        {"lng": [114.4, 114.5, None], "lat": [23.1, 23.2, 23.3], "t": ["2026-03-05", "昨天", "x"]}
+    )
+    result = gio.read_reports(table, time="t")
+    assert pd.isna(result["t"].iloc[1])
+    assert result["coord_status"].tolist() == ["ok", "ok", "missing_coords"]
+    assert result["coord_issue"].iloc[1] == "row 1: t='昨天' is not a date/time (set to NaT)"
+    assert result["coord_issue"].iloc[2] == (
+        "row 2: lng is missing; row 2: t='x' is not a date/time (set to NaT)"
+    )
+    with pytest.raises(ColumnError, match=r"'t'.*row 1: t='昨天'"):
+        gio.read_reports(table.iloc[:2], time="t", errors="raise")
+
+
+def test_empty_reports_table() -> None:
+    result = gio.read_reports(pd.DataFrame({"lng": [], "lat": []}))
+    assert len(result) == 0
+    assert list(result.columns) == ["lng", "lat", "coord_status", "coord_issue", "geometry"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(allow_nan=True), st.sampled_from(["", "N/A", "x", "1e400"])),
+            st.one_of(st.floats(allow_nan=True), st.sampled_from(["", "null", "?"])),
+        ),
+        max_size=30,
+    )
+)
+def test_never_drops_rows(rows: list[tuple[object, object]]) -> None:
+    table = pd.DataFrame(rows, columns=["lng", "lat"], dtype=object)
+    try:
+        result = gio.read_reports(table)
+    except CoordinateError as err:  # only allowed for a whole-column swap
+        assert "look swapped" in str(err)
+        return
+    assert len(result) == len(table)
+    ok = result["coord_status"] == "ok"
+    assert set(result["coord_status"]) <= {"ok", "missing_coords", "invalid_coords"}
+    assert result.geometry[ok].notna().all() and result.geometry[~ok].isna().all()
+    assert ((result["coord_issue"] == "") == ok).all()
+
+
+# --- PostGIS guard ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "match"),
+    [
+        ("SELECT * FROM reports WHERE kind = 'event'", None, "quoted literal"),
+        ("SELECT * FROM reports WHERE id = %s", None, "placeholders"),
+        ("SELECT * FROM reports WHERE id = {rid}", None, "placeholders"),
+        ("SELECT 1; DROP TABLE reports", None, "more than one statement"),
+        ("SELECT * FROM reports WHERE id = :rid", None, r"missing values for \['rid'\]"),
+        ("SELECT * FROM reports", {"rid": 1}, r"unused params \['rid'\]"),
+    ],
+)
+def test_read_postgis_refuses_formatted_sql(sql: str, params: dict | None, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        gio.read_postgis(sql, None, params=params)
+
+
+def test_read_postgis_needs_sqlalchemy() -> None:
+    try:
+        import sqlalchemy  # noqa: F401
+    except ImportError:
+        with pytest.raises(OptionalDependencyError, match=r"gridgeo\[postgis\]"):
+            gio.read_postgis(
+                "SELECT geom::geometry, id FROM reports WHERE id = :rid;", None, params={"rid": 3}
+            )
+    else:  # pragma: no cover - sqlalchemy is not installed in this environment
+        pytest.skip("sqlalchemy installed; the missing-dependency path cannot be exercised")
