@@ -48,6 +48,8 @@ SECTIONS = (
     "patrol",
     "warnings",
     "ranking",
+    "workload_community",
+    "ranking_squad",
 )
 
 _TITLES = {
@@ -61,6 +63,8 @@ _TITLES = {
     "patrol": ("巡查覆盖", "Patrol coverage"),
     "warnings": ("三色预警", "Three-colour warnings"),
     "ranking": ("网格排名（红旗/黄旗）", "Grid ranking (red/yellow flags)"),
+    "workload_community": ("社区工作量", "Workload by community"),
+    "ranking_squad": ("中队排名（红旗/黄旗）", "Squad ranking (red/yellow flags)"),
 }
 
 _HEADERS = {
@@ -97,6 +101,8 @@ _HEADERS = {
     "overdue_now": ("超期未结", "Overdue now"),
     "rank": ("名次", "Rank"),
     "flag": ("旗帜", "Flag"),
+    "grids": ("网格数", "Grids"),
+    "squad": ("中队", "Squad"),
     "cell_code": ("单元网格编码", "Cell code"),
     "distance_m": ("距离(m)", "Distance (m)"),
     "covered": ("覆盖", "Covered"),
@@ -399,6 +405,8 @@ def report(
     sections["ranking"] = (
         _kpi.rank(sections["kpi_grid"]) if len(sections["kpi_grid"]) else pd.DataFrame()
     )
+    sections["workload_community"] = _by_community(sections["workload"])
+    sections["ranking_squad"] = _squad_ranking(grids, cases, table, period_ts, now_ts)
     overall = _kpi.kpis(table, None, period=period_ts, now=now_ts)
     headline = _headline(spatial, overall, sections)
     return CoverageReport(sections=sections, layers=layers, period=period_ts, headline=headline)
@@ -677,6 +685,35 @@ def _workload(
     out.attrs["cv"] = float(out["reports"].std(ddof=0) / mean) if mean else np.nan
     out.attrs["max_over_mean"] = float(out["reports"].max() / mean) if mean else np.nan
     return out.reset_index()
+
+
+def _by_community(workload: pd.DataFrame) -> pd.DataFrame:
+    """Workload summed per community: grids, cells, area, reports, workers, reports per worker."""
+    if workload.empty or "community_name" not in workload.columns:
+        return pd.DataFrame()
+    sums = {"cells": "sum", "area_km2": "sum", "reports": "sum", "grid_code": "size"}
+    if "workers" in workload.columns:
+        sums["workers"] = "sum"
+    out = workload.groupby("community_name", sort=True).agg(sums)
+    out = out.rename(columns={"grid_code": "grids"})
+    if "workers" in out.columns:
+        out["reports_per_worker"] = out["reports"] / out["workers"].replace(0, np.nan)
+    return out.reset_index()
+
+
+def _squad_ranking(
+    grids: gpd.GeoDataFrame | None,
+    cases: pd.DataFrame,
+    table: pd.DataFrame,
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    now: pd.Timestamp,
+) -> pd.DataFrame:
+    """KPIs and red/yellow flags per enforcement squad (中队), from a ``squad`` column on grids."""
+    if grids is None or "squad" not in grids.columns or "grid_code" not in cases.columns:
+        return pd.DataFrame()
+    squad_of = pd.Series(grids["squad"].to_numpy(), index=grids["grid_code"].to_numpy())
+    by = cases["grid_code"].astype(object).map(squad_of).rename("squad")
+    return _kpi.rank(_kpi.kpis(table, by, period=period, now=now))
 
 
 def _warnings(hot: gpd.GeoDataFrame | None) -> pd.DataFrame:

@@ -172,6 +172,7 @@ def _report(tmp_path) -> coverage.CoverageReport:
     grids = cells.dissolve("grid_code").reset_index()[["grid_code", "geometry"]]
     grids["workers"] = [2, 0]
     grids["community_name"] = ["东<b>社区</b>", "西社区"]
+    grids["squad"] = ["一中队", "二中队"]
     cases = _cases(
         6,
         grid_code=["G1", "G1", "G1", "G2", "G2", "G2"],
@@ -201,6 +202,10 @@ def test_report_sections_html_excel(tmp_path) -> None:
     work = rep["workload"].set_index("grid_code")
     assert work.loc["G2", "overloaded"] and work.loc["G1", "reports"] == 3
     assert rep["warnings"]["warning"].tolist() == ["red", "blue"]
+    community = rep["workload_community"].set_index("community_name")
+    assert community.loc["西社区", "reports"] == 3 and community.loc["西社区", "grids"] == 1
+    squads = rep["ranking_squad"]
+    assert set(squads.index) == {"一中队", "二中队"} and squads["due"].sum() == 6
     assert "CoverageReport" in repr(rep) and "<table>" in rep._repr_html_()
     page = rep.to_html(tmp_path / "r.html", lang="en").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page
