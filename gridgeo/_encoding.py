@@ -11,10 +11,17 @@ from __future__ import annotations
 import codecs
 import re
 import struct
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+
+from gridgeo.errors import ColumnError, EncodingError
 
 __all__ = [
+    "check_shapefile_fields",
+    "check_storable",
     "choose_encoding",
     "codec_name",
     "cpg_encoding",
@@ -104,7 +111,7 @@ def choose_encoding(samples: list[bytes], *, complete: bool = False) -> str | No
 
     ``complete=True`` when the samples are whole texts (a file), not cut-off field values.
     """
-    samples = [s for s in samples if any(b > 0x7F for b in s)]
+    samples = [s for s in samples if not s.isascii()]
     if not samples:
         return "utf-8"
     as_utf8 = _decode_all(samples, "utf-8", complete=complete)
@@ -161,3 +168,83 @@ def ldid_encoding(ldid: int) -> str | None:
     if ldid in _LDID_BIG5:
         return "cp950"
     return None
+
+
+# --- what a .dbf can hold ----------------------------------------------------------------
+
+_DBF_NAME_BYTES = 10
+_DBF_TEXT_BYTES = 254
+_NOT_STORABLE = (dict, list, tuple, set, frozenset, np.ndarray)
+
+
+def check_shapefile_fields(gdf: gpd.GeoDataFrame, codec: str, path: Path) -> None:
+    """Refuse what a .dbf would silently truncate or cannot encode."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for column in columns:
+        try:
+            encoded = str(column).encode(codec)
+        except UnicodeEncodeError as err:
+            msg = (
+                f"column name {column!r} cannot be written to {str(path)!r} in {codec}; "
+                "use encoding='utf-8' or rename the column."
+            )
+            raise EncodingError(msg) from err
+        if len(encoded) > _DBF_NAME_BYTES:
+            msg = (
+                f"column name {column!r} is {len(encoded)} bytes in {codec}, but Shapefile "
+                f"field names hold at most {_DBF_NAME_BYTES} bytes (5 Chinese characters in "
+                "GBK). Rename it, or write a GeoPackage (.gpkg), which has no such limit."
+            )
+            raise ColumnError(msg)
+        values = gdf[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        _check_text_values(values, str(column), codec)
+
+
+def _check_text_values(values: pd.Series, column: str, codec: str) -> None:
+    """Refuse text a .dbf cannot hold; only distinct non-ASCII values are encoded one by one."""
+    raw = values.to_numpy(dtype=object)
+    distinct = [v for v in pd.unique(raw) if isinstance(v, str)]
+    sizes = {}
+    for value in distinct:
+        if value.isascii():
+            if len(value) > _DBF_TEXT_BYTES:
+                sizes[value] = len(value)
+            continue
+        try:
+            size = len(value.encode(codec))
+        except UnicodeEncodeError as err:
+            position = int(np.flatnonzero(raw == value)[0])
+            msg = (
+                f"column {column!r} row {position} holds {value[:40]!r}, which cannot be "
+                f"encoded in {codec}; write with encoding='GB18030' or 'utf-8'."
+            )
+            raise EncodingError(msg) from err
+        if size > _DBF_TEXT_BYTES:
+            sizes[value] = size
+    if sizes:
+        value, size = next(iter(sizes.items()))
+        position = int(np.flatnonzero(raw == value)[0])
+        msg = (
+            f"column {column!r} row {position} holds {size} bytes of text; Shapefile "
+            f"text fields hold at most {_DBF_TEXT_BYTES} bytes. Write a GeoPackage "
+            "(.gpkg) instead, or shorten the text."
+        )
+        raise ColumnError(msg)
+
+
+def check_storable(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse containers in attribute columns, which OGR formats would store as their repr."""
+    for column in frame.columns:
+        if column == frame.geometry.name or not pd.api.types.is_object_dtype(frame[column]):
+            continue
+        values = frame[column].to_numpy(dtype=object)
+        for position, value in enumerate(values):
+            if isinstance(value, _NOT_STORABLE):
+                msg = (
+                    f"column {column!r} row {position} holds a {type(value).__name__}, which "
+                    f"{path.suffix} files cannot store. Convert the column to text first, e.g. "
+                    f"gdf[{column!r}].map(json.dumps), or write GeoParquet (.parquet)."
+                )
+                raise ColumnError(msg)

@@ -79,8 +79,6 @@ _OGR_ERRORS = (
     pyogrio.errors.GeometryError,
     pyogrio.errors.CRSError,
 )
-_DBF_NAME_BYTES = 10
-_DBF_TEXT_BYTES = 254
 
 
 # --- layers ------------------------------------------------------------------------------
@@ -311,48 +309,6 @@ def _frame_for_writing(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.reset_index(drop=True)
 
 
-def _check_shapefile_fields(gdf: gpd.GeoDataFrame, codec: str, path: Path) -> None:
-    """Refuse what a .dbf would silently truncate or cannot encode."""
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for column in columns:
-        try:
-            encoded = str(column).encode(codec)
-        except UnicodeEncodeError as err:
-            msg = (
-                f"column name {column!r} cannot be written to {str(path)!r} in {codec}; "
-                "use encoding='utf-8' or rename the column."
-            )
-            raise EncodingError(msg) from err
-        if len(encoded) > _DBF_NAME_BYTES:
-            msg = (
-                f"column name {column!r} is {len(encoded)} bytes in {codec}, but Shapefile "
-                f"field names hold at most {_DBF_NAME_BYTES} bytes (5 Chinese characters in "
-                "GBK). Rename it, or write a GeoPackage (.gpkg), which has no such limit."
-            )
-            raise ColumnError(msg)
-        values = gdf[column]
-        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-            continue
-        for position, value in enumerate(values.to_numpy(dtype=object)):
-            if not isinstance(value, str):
-                continue
-            try:
-                size = len(value.encode(codec))
-            except UnicodeEncodeError as err:
-                msg = (
-                    f"column {column!r} row {position} holds {value[:40]!r}, which cannot be "
-                    f"encoded in {codec}; write with encoding='GB18030' or 'utf-8'."
-                )
-                raise EncodingError(msg) from err
-            if size > _DBF_TEXT_BYTES:
-                msg = (
-                    f"column {column!r} row {position} holds {size} bytes of text; Shapefile "
-                    f"text fields hold at most {_DBF_TEXT_BYTES} bytes. Write a GeoPackage "
-                    "(.gpkg) instead, or shorten the text."
-                )
-                raise ColumnError(msg)
-
-
 def _write_codec(encoding: str | None, source: str) -> str:
     """Exact Python codec for writing (``GBK`` stays GBK, unlike the reading superset)."""
     if encoding is None:
@@ -361,25 +317,6 @@ def _write_codec(encoding: str | None, source: str) -> str:
         return codecs.lookup(encoding).name
     except LookupError:
         return _user_codec(encoding, source)
-
-
-_NOT_STORABLE = (dict, list, tuple, set, frozenset, np.ndarray)
-
-
-def _check_storable(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Refuse containers in attribute columns, which OGR formats would store as their repr."""
-    for column in frame.columns:
-        if column == frame.geometry.name or not pd.api.types.is_object_dtype(frame[column]):
-            continue
-        values = frame[column].to_numpy(dtype=object)
-        for position, value in enumerate(values):
-            if isinstance(value, _NOT_STORABLE):
-                msg = (
-                    f"column {column!r} row {position} holds a {type(value).__name__}, which "
-                    f"{path.suffix} files cannot store. Convert the column to text first, e.g. "
-                    f"gdf[{column!r}].map(json.dumps), or write GeoParquet (.parquet)."
-                )
-                raise ColumnError(msg)
 
 
 def _write_ogr(frame: gpd.GeoDataFrame, tmp: Path, **options: Any) -> None:
@@ -455,10 +392,10 @@ def write_layer(
         _check_no_layer(layer, target)
     frame = _frame_for_writing(gdf)
     if kind != "parquet":
-        _check_storable(frame, target)
+        _encoding.check_storable(frame, target)
     try:
         if kind == "shp":
-            _check_shapefile_fields(frame, codec or "utf-8", target)
+            _encoding.check_shapefile_fields(frame, codec or "utf-8", target)
             with atomic_fileset(target) as tmp:
                 _write_ogr(frame, tmp, driver="ESRI Shapefile", encoding=encoding or "UTF-8")
         elif kind == "parquet":

@@ -179,6 +179,9 @@ def test_gbk_write_refuses_unencodable_and_long_names(tmp_path: Path) -> None:
     long_name = layer.rename(columns={"社区名称": "社区名称很长的字段"})
     with pytest.raises(ColumnError, match=r"10 bytes.*GeoPackage"):
         gio.write_layer(long_name, tmp_path / "e.shp", encoding="GBK")
+    too_long = layer.assign(备注=["a" * 255, "b", "c"])
+    with pytest.raises(ColumnError, match=r"'备注' row 0 holds 255 bytes.*at most 254"):
+        gio.write_layer(too_long, tmp_path / "e.shp", encoding="GBK")
     assert _files(tmp_path) == []
     with pytest.raises(InputFileError, match="Shapefiles only"):
         gio.write_layer(layer, tmp_path / "e.gpkg", encoding="GBK")
@@ -675,6 +678,79 @@ def test_time_parsing_formats() -> None:
     assert result["t"].iloc[7:].isna().all()
     assert pd.api.types.is_datetime64_any_dtype(result["t"])
     assert (result["coord_issue"] == "").all()
+
+
+_TIME_SAMPLES = [
+    "2026/3/5 8:07",
+    " 2026-03-05 08:07:00 ",
+    "2026-03-05\t08:07",
+    "2026-03-05 08:07:",
+    "2026年3月5日",
+    "2026年3月5日 8点7分30秒",
+    "20260305",
+    "20260305080700",
+    "46086.3375",
+    "1e5",
+    "inf",
+    "-3",
+    "N/A",
+    "",
+    "昨天",
+    "2026-02-30",
+    "2026-03-05T08:07:00.250",
+    None,
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (_TIME_SAMPLES, "str"),
+        ([46086.3375, 20260305, 20260305080700, -1.0, np.nan, 3e6], "float64"),
+        ([*_TIME_SAMPLES, 46086.5, pd.Timestamp("2026-03-05 08:07", tz="Asia/Shanghai")], object),
+        ([*_TIME_SAMPLES, True], object),
+    ],
+    ids=["texts", "numbers", "mixed", "with-bool"],
+)
+def test_fast_time_parsing_matches_slow_twin(values: list[object], dtype: object) -> None:
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=dtype)
+    fast, fast_bad = parse_times(column)
+    slow, slow_bad = parse_times_slow(column)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
+    assert fast_bad.any() and (~fast_bad).any()
+
+
+_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H时", "%Y%m%d", "%Y.%m.%d"]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.datetimes(
+                    min_value=pd.Timestamp("1990-01-01"), max_value=pd.Timestamp("2100-01-01")
+                ),
+                st.sampled_from(_FORMATS),
+            ).map(lambda pair: pair[0].strftime(pair[1])),
+            st.text(max_size=6),
+            st.floats(-10, 2e7).map(str),
+        ),
+        max_size=15,
+    )
+)
+def test_time_parsing_twins_agree_on_random_text(values: list[str | None]) -> None:
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=object)
+    fast, fast_bad = parse_times(column)
+    slow, slow_bad = parse_times_slow(column)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
+    assert not fast_bad[column.isna().to_numpy()].any()
 
 
 def test_unparseable_times() -> None:
