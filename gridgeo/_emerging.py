@@ -2,21 +2,35 @@
 
 The category rules follow the definitions of ArcGIS Pro's *Emerging Hot Spot Analysis*;
 they are written out in :data:`PATTERN_RULES` and in :func:`gridgeo.hotspots.emerging`.
+:func:`analyse` runs the space-time Gi*, the trends and the classification on a count cube.
+Time handling shared by the public functions lives here too: :func:`parse_times` reads a
+report time column, :func:`period_counts` builds the cell x period count table (the cube in
+long form) and :func:`check_options` validates the space-time neighbourhood options.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+from gridgeo import _gistar, _weights
+from gridgeo._validate import require_columns
+from gridgeo.errors import ColumnError
 
 __all__ = [
     "PATTERNS",
     "PATTERN_RULES",
+    "analyse",
+    "check_options",
     "classify",
     "mann_kendall",
     "mann_kendall_slow",
+    "parse_times",
+    "period_counts",
     "spacetime_sums",
 ]
 
@@ -193,3 +207,112 @@ def classify(
     code = np.where((cold_c > 0) & (cold_c < 8), -cold_c, code)
     code = np.where((hot_c > 0) & (hot_c < 8), hot_c, code)
     return code
+
+
+def analyse(
+    cells: gpd.GeoDataFrame,
+    y: np.ndarray,
+    neighbours: str | float,
+    *,
+    window: int,
+    mode: str,
+    alpha: float,
+    fdr: bool,
+    share: float,
+    trend_alpha: float,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, dict[str, float]]:
+    """Emerging hot spots of the count cube ``y`` (cells x bins, rows in ``cells`` order).
+
+    Returns ``(cells with pattern columns, Gi* z, two-sided p, total-count trend)``.
+    """
+    t = y.shape[1]
+    w, lat, kernel = _gistar.weights_for(cells, neighbours)
+    if lat is not None and kernel is not None:
+        cols = [_weights.lattice_sums(lat, y[:, j], kernel) for j in range(t)]
+        spatial = np.column_stack([c[0] for c in cols])
+        k_sp = cols[0][1]
+    else:
+        assert w is not None
+        spatial = w @ y + y
+        k_sp = np.diff(w.indptr).astype(np.float64) + 1.0
+    s, k = spacetime_sums(spatial, y, k_sp, window, mode)
+    zf = _gistar.gistar_z(y.ravel(), s.ravel(), k.ravel()).reshape(y.shape)
+    pf = 2.0 * stats.norm.sf(np.abs(zf))
+    q = _gistar.bh(pf.ravel()).reshape(pf.shape) if fdr else pf
+    hot = (zf > 0) & (q <= alpha)
+    cold = (zf < 0) & (q <= alpha)
+    _, _, tz, tp = mann_kendall(zf)
+    code = classify(hot, cold, tz, tp, share=share, trend_alpha=trend_alpha)
+    out = cells.copy()
+    out["pattern"] = pd.Series(code, index=out.index).map(PATTERNS).astype("str")
+    out["pattern_code"] = code
+    out["trend_z"] = tz
+    out["trend_p"] = tp
+    out["n_hot"] = hot.sum(axis=1)
+    out["n_cold"] = cold.sum(axis=1)
+    out["count"] = y.sum(axis=1).astype(np.int64)
+    ts, tv, tzz, tpp = mann_kendall(y.sum(axis=0)[None, :])
+    trend = {"S": float(ts[0]), "var": float(tv[0]), "z": float(tzz[0]), "p": float(tpp[0])}
+    return out, zf, pf, trend
+
+
+def check_options(time_step_window: Any, time_neighbours: Any) -> None:
+    """Raise ValueError for a bad ``time_neighbours`` or ``time_step_window``."""
+    if time_neighbours not in {"cell", "cylinder"}:
+        msg = f"time_neighbours must be 'cell' or 'cylinder', got {time_neighbours!r}."
+        raise ValueError(msg)
+    if not (isinstance(time_step_window, int) and time_step_window >= 0):
+        msg = f"time_step_window must be an integer >= 0, got {time_step_window!r}."
+        raise ValueError(msg)
+
+
+def parse_times(df: pd.DataFrame, time: str, name: str) -> pd.Series:
+    """Column ``time`` of ``df`` as naive date-times (wall-clock time kept); ColumnError if bad."""
+    require_columns(df, [time], name)
+    try:
+        t = pd.to_datetime(df[time])
+    except (ValueError, TypeError) as err:
+        msg = (
+            f"{name} column {time!r} cannot be read as date-times ({err}); "
+            "fix the values or pass time='<column>'."
+        )
+        raise ColumnError(msg) from err
+    if t.dt.tz is not None:
+        t = t.dt.tz_localize(None)
+    if t.isna().any():
+        rows = ", ".join(map(str, df.index[t.isna()][:5]))
+        msg = f"{name} column {time!r} has missing times in row(s) {rows}; drop or fill them."
+        raise ColumnError(msg)
+    return t
+
+
+def period_counts(
+    rep: pd.DataFrame, t: pd.Series, *, freq: str, key: str, codes: pd.Index, by: str | None
+) -> pd.DataFrame:
+    """Long table ``key, period, [by,] count``: every code x period (x value), zeros included.
+
+    ``t`` are the report times (:func:`parse_times`); ``period`` is the period's start time.
+    """
+    try:
+        periods = t.dt.to_period(freq)
+    except ValueError as err:
+        msg = f"freq={freq!r} is not a pandas period alias; use 'D', 'W', 'M' or 'Q'."
+        raise ValueError(msg) from err
+    if len(periods):
+        span = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
+    else:
+        span = pd.PeriodIndex([], freq=freq)
+    levels: list[Any] = [codes, span]
+    names = [key, "period"]
+    group_cols = [rep[key], periods]
+    if by is not None:
+        levels.append(pd.Index(sorted(rep[by].dropna().unique())))
+        names.append(by)
+        group_cols.append(rep[by])
+    full = pd.MultiIndex.from_product(levels, names=names)
+    grouped = pd.Series(1, index=rep.index).groupby(group_cols).sum()
+    grouped.index.names = names
+    out = grouped.reindex(full, fill_value=0).rename("count").reset_index()
+    out["count"] = out["count"].astype(np.int64)
+    out["period"] = out["period"].dt.start_time
+    return out

@@ -3,15 +3,46 @@
 Points are binned to the pixel grid (each point counts at the centre of the pixel it falls
 in) and the binned counts are convolved with the kernel sampled at pixel offsets by FFT
 (``scipy.signal.fftconvolve``). :func:`density_direct` is the per-point twin used by tests.
+
+:func:`surface` builds the clipped raster of :func:`gridgeo.hotspots.kde`;
+:func:`bounds_latlon`, :func:`write_png` and :func:`contour_bands` do the work of the
+``DensitySurface`` methods of the same purpose.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import geopandas as gpd
 import numpy as np
 import shapely
 from scipy import signal
 
-__all__ = ["default_bandwidth", "density_direct", "density_fft", "kernel_values", "rings_to_gdf"]
+__all__ = [
+    "bounds_latlon",
+    "contour_bands",
+    "default_bandwidth",
+    "density_direct",
+    "density_fft",
+    "kernel_values",
+    "metric_crs",
+    "rings_to_gdf",
+    "surface",
+    "write_png",
+]
+
+#: affine 6-tuple ``(a, b, c, d, e, f)`` in rasterio / GDAL order
+Transform = tuple[float, float, float, float, float, float]
+
+
+def metric_crs(layer: gpd.GeoDataFrame) -> Any:
+    """``layer.crs`` itself when projected in metres, else ``gridgeo.crs.local_crs(layer)``."""
+    crs = layer.crs
+    if not (crs.is_projected and crs.axis_info[0].unit_name in {"metre", "meter"}):
+        from gridgeo.crs import local_crs
+
+        crs = local_crs(layer)
+    return crs
 
 
 def default_bandwidth(xy: np.ndarray) -> float:
@@ -115,3 +146,89 @@ def rings_to_polygons(rings: list[np.ndarray]) -> shapely.Geometry | None:
 def rings_to_gdf(paths_per_level: list[list[np.ndarray]]) -> list[shapely.Geometry | None]:
     """One geometry per contour band."""
     return [rings_to_polygons(rings) for rings in paths_per_level]
+
+
+def surface(
+    xy: np.ndarray, area_m: gpd.GeoDataFrame, pixel: float, bandwidth: float, kernel: str
+) -> tuple[np.ndarray, Transform, tuple[float, float, float, float]]:
+    """``(density, transform, bounds)`` on a raster over ``area_m``; NaN outside the area."""
+    w, s, e, n = map(float, area_m.total_bounds)
+    shape = (max(1, int(np.ceil((n - s) / pixel))), max(1, int(np.ceil((e - w) / pixel))))
+    dens = density_fft(xy, (w, n), float(pixel), shape, float(bandwidth), kernel)
+    cx = w + (np.arange(shape[1]) + 0.5) * pixel
+    cy = n - (np.arange(shape[0]) + 0.5) * pixel
+    gx, gy = np.meshgrid(cx, cy)
+    inside = shapely.contains_xy(shapely.union_all(area_m.geometry.values), gx, gy)
+    dens = np.where(inside, dens, np.nan)
+    s_edge = n - shape[0] * pixel
+    e_edge = w + shape[1] * pixel
+    transform = (float(pixel), 0.0, w, 0.0, -float(pixel), n)
+    return dens, transform, (w, s_edge, e_edge, n)
+
+
+def bounds_latlon(bounds: tuple[float, float, float, float], crs: Any) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` in WGS 84 of ``bounds`` (densified edges)."""
+    from pyproj import Transformer
+
+    w, s, e, n = bounds
+    xs = np.r_[np.linspace(w, e, 11), np.full(11, e), np.linspace(w, e, 11), np.full(11, w)]
+    ys = np.r_[np.full(11, s), np.linspace(s, n, 11), np.full(11, n), np.linspace(s, n, 11)]
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = tr.transform(xs, ys)
+    return [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
+
+
+def write_png(array: np.ndarray, path: Any, cmap: str, opacity: float) -> None:
+    """RGBA PNG of ``array``, written atomically (temporary file, then replace)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import matplotlib as mpl
+    import matplotlib.image as mimage
+
+    arr = np.nan_to_num(array, nan=0.0)
+    top = float(arr.max()) or 1.0
+    norm = np.clip(arr / top, 0.0, 1.0)
+    rgba = mpl.colormaps[cmap](norm)
+    rgba[..., 3] = np.clip(norm * 5.0, 0.0, 1.0) * opacity
+    rgba[~np.isfinite(array), 3] = 0.0
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=target.parent or ".")
+    os.close(fd)
+    try:
+        mimage.imsave(tmp, rgba)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def contour_bands(
+    array: np.ndarray, transform: Transform, crs: Any, levels: int | list[float]
+) -> gpd.GeoDataFrame:
+    """Filled contour bands (``level_min``, ``level_max``, geometry) of a density raster."""
+    from matplotlib.figure import Figure
+
+    arr = np.nan_to_num(array, nan=0.0)
+    top = float(arr.max())
+    if isinstance(levels, int):
+        inner = list(np.linspace(0, top, levels + 1)[1:-1])
+        edges = [top / (levels * 10), *inner, top * (1 + 1e-9)] if top > 0 else []
+    else:
+        edges = sorted(float(v) for v in levels)
+    a, _, west, _, e, north = transform
+    xs = west + (np.arange(arr.shape[1]) + 0.5) * a
+    ys = north + (np.arange(arr.shape[0]) + 0.5) * e
+    rows: list[dict[str, Any]] = []
+    if len(edges) >= 2:
+        ax = Figure().subplots()  # no pyplot: leaves the user's backend alone
+        cs = ax.contourf(xs, ys, arr, levels=edges)
+        for i, path in enumerate(cs.get_paths()):
+            rings = [np.asarray(r) for r in path.to_polygons(closed_only=True)]
+            geom = rings_to_polygons(rings)
+            if geom is not None and not geom.is_empty:
+                rows.append({"level_min": edges[i], "level_max": edges[i + 1], "geometry": geom})
+    if not rows:
+        return gpd.GeoDataFrame({"level_min": [], "level_max": []}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)

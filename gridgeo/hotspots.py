@@ -22,11 +22,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy import stats
 
-from gridgeo import _emerging, _kde, _weights
+from gridgeo import _emerging, _gistar, _kde, _warnings
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -55,7 +53,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 COUNTED_STATUS = ("assigned", "snapped")
-_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -79,34 +76,12 @@ def _key_of(layer: pd.DataFrame, key: str | None, name: str) -> str:
     raise ColumnError(msg)
 
 
-def _times(df: pd.DataFrame, time: str, name: str) -> pd.Series:
-    require_columns(df, [time], name)
-    try:
-        t = pd.to_datetime(df[time])
-    except (ValueError, TypeError) as err:
-        msg = (
-            f"{name} column {time!r} cannot be read as date-times ({err}); "
-            "fix the values or pass time='<column>'."
-        )
-        raise ColumnError(msg) from err
-    if t.dt.tz is not None:
-        t = t.dt.tz_localize(None)
-    if t.isna().any():
-        rows = ", ".join(map(str, df.index[t.isna()][:5]))
-        msg = f"{name} column {time!r} has missing times in row(s) {rows}; drop or fill them."
-        raise ColumnError(msg)
-    return t
-
-
 def _areas_km2(layer: gpd.GeoDataFrame) -> np.ndarray:
     if "area_m2" in layer.columns:
         return layer["area_m2"].to_numpy(dtype=np.float64) / 1e6
     require_crs(layer, "cells")
-    geo = layer.geometry
-    if not (layer.crs.is_projected and layer.crs.axis_info[0].unit_name in {"metre", "meter"}):
-        from gridgeo.crs import local_crs
-
-        geo = geo.to_crs(local_crs(layer))
+    crs = _kde.metric_crs(layer)
+    geo = layer.geometry if crs is layer.crs else layer.geometry.to_crs(crs)
     return geo.area.to_numpy() / 1e6
 
 
@@ -200,29 +175,8 @@ def counts(
                 out[f"count_{value}"] = np.bincount(gpos, minlength=len(cells)).astype(np.int64)
         _rates(out, area, pop)
         return out
-    t = _times(rep, time, "assigned")
-    try:
-        periods = t.dt.to_period(freq)
-    except ValueError as err:
-        msg = f"freq={freq!r} is not a pandas period alias; use 'D', 'W', 'M' or 'Q'."
-        raise ValueError(msg) from err
-    if len(periods):
-        span = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
-    else:
-        span = pd.PeriodIndex([], freq=freq)
-    levels: list[Any] = [codes, span]
-    names = [key, "period"]
-    group_cols = [rep[key], periods]
-    if by is not None:
-        levels.append(pd.Index(sorted(rep[by].dropna().unique())))
-        names.append(by)
-        group_cols.append(rep[by])
-    full = pd.MultiIndex.from_product(levels, names=names)
-    grouped = pd.Series(1, index=rep.index).groupby(group_cols).sum()
-    grouped.index.names = names
-    out = grouped.reindex(full, fill_value=0).rename("count").reset_index()
-    out["count"] = out["count"].astype(np.int64)
-    out["period"] = out["period"].dt.start_time
+    t = _emerging.parse_times(rep, time, "assigned")
+    out = _emerging.period_counts(rep, t, freq=freq, key=key, codes=codes, by=by)
     at = codes.get_indexer(out[key])
     _rates(out, area[at], None if pop is None else pop[at])
     return out
@@ -270,42 +224,14 @@ class DensitySurface:
         >>> [[round(v, 3) for v in pair] for pair in s.bounds_latlon()]
         [[22.597, 114.0], [22.598, 114.001]]
         """
-        from pyproj import Transformer
-
-        w, s, e, n = self.bounds
-        xs = np.r_[np.linspace(w, e, 11), np.full(11, e), np.linspace(w, e, 11), np.full(11, w)]
-        ys = np.r_[np.full(11, s), np.linspace(s, n, 11), np.full(11, n), np.linspace(s, n, 11)]
-        tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
-        lon, lat = tr.transform(xs, ys)
-        return [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]
+        return _kde.bounds_latlon(self.bounds, self.crs)
 
     def to_png(self, path: Any, *, cmap: str = "YlOrRd", opacity: float = 0.8) -> None:
         """Write the surface as an RGBA PNG (transparent where density is ~0 or NaN).
 
         Written atomically (temporary file in the same folder, then ``os.replace``).
         """
-        import os
-        import tempfile
-        from pathlib import Path
-
-        import matplotlib as mpl
-        import matplotlib.image as mimage
-
-        arr = np.nan_to_num(self.array, nan=0.0)
-        top = float(arr.max()) or 1.0
-        norm = np.clip(arr / top, 0.0, 1.0)
-        rgba = mpl.colormaps[cmap](norm)
-        rgba[..., 3] = np.clip(norm * 5.0, 0.0, 1.0) * opacity
-        rgba[~np.isfinite(self.array), 3] = 0.0
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=target.parent or ".")
-        os.close(fd)
-        try:
-            mimage.imsave(tmp, rgba)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _kde.write_png(self.array, path, cmap, opacity)
 
     def contours(self, levels: int | list[float] = 5) -> gpd.GeoDataFrame:
         """Filled contour bands as polygons: columns ``level_min``, ``level_max``, geometry.
@@ -313,32 +239,7 @@ class DensitySurface:
         ``levels`` is a number of bands between 0 (exclusive) and the maximum, or explicit
         band edges in reports per km². Bands with no area are omitted.
         """
-        from matplotlib.figure import Figure
-
-        arr = np.nan_to_num(self.array, nan=0.0)
-        top = float(arr.max())
-        if isinstance(levels, int):
-            inner = list(np.linspace(0, top, levels + 1)[1:-1])
-            edges = [top / (levels * 10), *inner, top * (1 + 1e-9)] if top > 0 else []
-        else:
-            edges = sorted(float(v) for v in levels)
-        a, _, west, _, e, north = self.transform
-        xs = west + (np.arange(arr.shape[1]) + 0.5) * a
-        ys = north + (np.arange(arr.shape[0]) + 0.5) * e
-        rows: list[dict[str, Any]] = []
-        if len(edges) >= 2:
-            ax = Figure().subplots()  # no pyplot: leaves the user's backend alone
-            cs = ax.contourf(xs, ys, arr, levels=edges)
-            for i, path in enumerate(cs.get_paths()):
-                rings = [np.asarray(r) for r in path.to_polygons(closed_only=True)]
-                geom = _kde.rings_to_polygons(rings)
-                if geom is not None and not geom.is_empty:
-                    rows.append(
-                        {"level_min": edges[i], "level_max": edges[i + 1], "geometry": geom}
-                    )
-        if not rows:
-            return gpd.GeoDataFrame({"level_min": [], "level_max": []}, geometry=[], crs=self.crs)
-        return gpd.GeoDataFrame(rows, geometry="geometry", crs=self.crs)
+        return _kde.contour_bands(self.array, self.transform, self.crs, levels)
 
 
 def kde(
@@ -402,11 +303,7 @@ def kde(
     require_crs(pts, "assigned")
     require_nonempty(pts, "assigned (counted rows)")
     require_geom_types(pts, ["Point"], "assigned")
-    crs = area.crs
-    if not (crs.is_projected and crs.axis_info[0].unit_name in {"metre", "meter"}):
-        from gridgeo.crs import local_crs
-
-        crs = local_crs(area)
+    crs = _kde.metric_crs(area)
     area_m = area.to_crs(crs)
     xy = shapely.get_coordinates(pts.to_crs(crs).geometry.values)
     if bandwidth is None:
@@ -419,20 +316,12 @@ def kde(
     if pixel is None:
         pixel = max(1.0, max(e - w, n - s) / 400.0)
     require_positive(pixel, "pixel")
-    shape = (max(1, int(np.ceil((n - s) / pixel))), max(1, int(np.ceil((e - w) / pixel))))
-    dens = _kde.density_fft(xy, (w, n), float(pixel), shape, float(bandwidth), kernel)
-    cx = w + (np.arange(shape[1]) + 0.5) * pixel
-    cy = n - (np.arange(shape[0]) + 0.5) * pixel
-    gx, gy = np.meshgrid(cx, cy)
-    inside = shapely.contains_xy(shapely.union_all(area_m.geometry.values), gx, gy)
-    dens = np.where(inside, dens, np.nan)
-    s_edge = n - shape[0] * pixel
-    e_edge = w + shape[1] * pixel
+    dens, transform, bounds = _kde.surface(xy, area_m, pixel, float(bandwidth), kernel)
     return DensitySurface(
         array=dens,
-        transform=(float(pixel), 0.0, w, 0.0, -float(pixel), n),
+        transform=transform,
         crs=crs,
-        bounds=(w, s_edge, e_edge, n),
+        bounds=bounds,
         bandwidth=float(bandwidth),
         pixel=float(pixel),
         kernel=kernel,
@@ -441,61 +330,6 @@ def kde(
 
 
 # --------------------------------------------------------------------------- Gi*
-def _gistar_z(y: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Analytic Gi* z (esda ``G_Local(star=True)``, binary weights): see :func:`gistar`."""
-    n = len(y)
-    total = y.sum()
-    mean = total / n
-    var = (y**2).sum() / n - mean**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = s / total
-        expected = k / n
-        v = k * (n - k) / (n - 1) / n**2 * var / mean**2
-        z = (g - expected) / np.sqrt(v)
-    return np.where(np.isfinite(z), z, 0.0)
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN kept, excluded from the count)."""
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q)
-    ranked = q[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
-
-
-def _bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-    level = np.zeros(len(z), dtype=np.int64)
-    for lv, alpha in reversed(_LEVELS):
-        level = np.where(np.nan_to_num(p, nan=1.0) <= alpha, lv, level)
-    return (np.sign(np.nan_to_num(z)) * level).astype(np.int64)
-
-
-def _weights_for(
-    cells: gpd.GeoDataFrame, neighbours: str | float
-) -> tuple[sp.csr_matrix | None, _weights.Lattice | None, np.ndarray | None]:
-    geoms = cells.geometry.values
-    lat = _weights.detect_lattice(np.asarray(geoms))
-    if lat is not None:
-        return None, lat, _weights.lattice_kernel(lat, neighbours)
-    if neighbours in {"queen", "rook"}:
-        return _weights.contiguity(np.asarray(geoms), str(neighbours)), None, None
-    xy = shapely.get_coordinates(shapely.centroid(np.asarray(geoms)))
-    return _weights.distance_band(xy, float(neighbours)), None, None
-
-
-def _centroids(cells: gpd.GeoDataFrame) -> np.ndarray:
-    return shapely.get_coordinates(shapely.centroid(np.asarray(cells.geometry.values)))
-
-
 def incremental_morans(
     cells: gpd.GeoDataFrame,
     value: str,
@@ -526,36 +360,9 @@ def incremental_morans(
     cells = require_geodataframe(cells, "cells")
     require_metric(cells, "cells")
     require_columns(cells, [value], "cells")
-    xy = _centroids(cells)
+    xy = _gistar.centroids(cells)
     y = cells[value].to_numpy(dtype=np.float64)
-    from scipy.spatial import cKDTree
-
-    if distances is None:
-        nn = cKDTree(xy).query(xy, k=2)[0][:, 1]
-        distances = [float(nn.max() + i * nn.mean()) for i in range(n_bands)]
-    n = len(y)
-    zc = y - y.mean()
-    rows = []
-    for d in distances:
-        w = _weights.distance_band(xy, d)
-        s0 = float(w.nnz)
-        if s0 == 0:
-            rows.append((d, np.nan, np.nan, 0))
-            continue
-        i_val = n / s0 * float(zc @ (w @ zc)) / float(zc @ zc)
-        k = np.diff(w.indptr).astype(np.float64)
-        s1, s2 = 2.0 * s0, float((4.0 * k**2).sum())
-        ei = -1.0 / (n - 1)
-        vi = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - ei * ei
-        rows.append((d, i_val, (i_val - ei) / np.sqrt(vi), int(s0 // 2)))
-    out = pd.DataFrame(rows, columns=["distance", "moran_i", "z", "n_pairs"])
-    z = out["z"].to_numpy()
-    prev = np.r_[-np.inf, z[:-1]]
-    nxt = np.r_[z[1:], -np.inf]
-    out["peak"] = (
-        (z > prev) & (z >= nxt) & (np.arange(len(z)) > 0) & (np.arange(len(z)) < len(z) - 1)
-    )
-    return out
+    return _gistar.moran_bands(xy, y, distances, n_bands)
 
 
 def gistar(
@@ -644,54 +451,27 @@ def gistar(
     if not pd.api.types.is_numeric_dtype(cells[value]) or cells[value].isna().any():
         msg = f"cells column {value!r} must be numeric without NaN; fill missing values with 0."
         raise ColumnError(msg)
-    if isinstance(neighbours, str) and neighbours not in {"queen", "rook", "optimized"}:
-        msg = f"neighbours must be 'queen', 'rook', 'optimized' or metres; got {neighbours!r}."
-        raise ValueError(msg)
-    if not isinstance(neighbours, str):
-        require_positive(neighbours, "neighbours")
-    if not (isinstance(permutations, int | np.integer) and permutations >= 0):
-        msg = f"permutations must be an integer >= 0, got {permutations!r}."
-        raise ValueError(msg)
+    _gistar.check_options(neighbours, permutations)
     if not isinstance(neighbours, str) or neighbours == "optimized":
         require_metric(cells, "cells")
     else:
         require_geom_types(cells, ["Polygon", "MultiPolygon"], "cells")
     info: dict[str, Any] = {"neighbours": neighbours, "permutations": permutations, "fdr": fdr}
     if neighbours == "optimized":
-        inc = incremental_morans(cells, value)
-        peaks = inc.loc[inc["peak"]]
-        row = peaks.iloc[0] if len(peaks) else inc.loc[inc["z"].idxmax()]
-        neighbours = float(row["distance"])
+        neighbours, peak_found = _gistar.choose_band(incremental_morans(cells, value))
         info["distance_m"] = neighbours
-        info["peak_found"] = bool(len(peaks))
-        logger.info("optimized Gi* distance band: %.1f m (peak=%s)", neighbours, len(peaks) > 0)
+        info["peak_found"] = peak_found
+        logger.info("optimized Gi* distance band: %.1f m (peak=%s)", neighbours, peak_found)
     y = cells[value].to_numpy(dtype=np.float64)
-    w, lat, kernel = _weights_for(cells, neighbours)
-    if lat is not None and kernel is not None:
-        s, k = _weights.lattice_sums(lat, y, kernel)
-        info["path"] = "lattice"
-    else:
-        assert w is not None
-        s, k = _weights.sparse_sums(w, y)
-        info["path"] = "sparse"
-    z = _gistar_z(y, s, k)
-    island = k <= 1
-    if permutations:
-        larger = _weights.permutation_counts(y, s, k, int(permutations), seed)
-        lower = permutations - larger
-        p = np.minimum(1.0, 2.0 * (np.minimum(larger, lower) + 1) / (permutations + 1))
-    else:
-        p = 2.0 * stats.norm.sf(np.abs(z))
-    z = np.where(island, np.nan, z)
-    p = np.where(island, np.nan, p)
+    z, p, island, info["path"] = _gistar.local_gi(cells, y, neighbours, permutations, seed)
     if island.any():
         logger.warning("%d cells have no neighbour; their Gi* is NaN", int(island.sum()))
-    q = _bh(p)
+    q = _gistar.bh(p)
     out = cells.copy()
     out["gi_z"] = z
     out["gi_p"] = p
     out["gi_p_fdr"] = q
-    out["gi_bin"] = _bins(z, q if fdr else p)
+    out["gi_bin"] = _gistar.bins(z, q if fdr else p)
     out.attrs["gistar"] = info
     return out
 
@@ -763,12 +543,7 @@ def emerging(
     require_nonempty(cells, "cells")
     require_columns(cells, ["cell_code"], "cells")
     require_unique(cells["cell_code"], "cell_code", "cells")
-    if time_neighbours not in {"cell", "cylinder"}:
-        msg = f"time_neighbours must be 'cell' or 'cylinder', got {time_neighbours!r}."
-        raise ValueError(msg)
-    if not (isinstance(time_step_window, int) and time_step_window >= 0):
-        msg = f"time_step_window must be an integer >= 0, got {time_step_window!r}."
-        raise ValueError(msg)
+    _emerging.check_options(time_step_window, time_neighbours)
     long = counts(assigned, cells, freq=freq, time=time, key="cell_code")
     if long.empty:
         msg = "assigned has no counted report (status 'assigned' or 'snapped') in these cells."
@@ -785,43 +560,25 @@ def emerging(
     if t < 10:
         logger.warning("only %d time bins; trends are weak with fewer than 10", t)
     y = cube.to_numpy(dtype=np.float64)
-    geoms = np.asarray(cells.geometry.values)
     if not isinstance(neighbours, str):
         require_metric(cells, "cells")
-    w, lat, kernel = _weights_for(cells, neighbours)
-    if lat is not None and kernel is not None:
-        cols = [_weights.lattice_sums(lat, y[:, j], kernel) for j in range(t)]
-        spatial = np.column_stack([c[0] for c in cols])
-        k_sp = cols[0][1]
-    else:
-        assert w is not None
-        spatial = w @ y + y
-        k_sp = np.diff(w.indptr).astype(np.float64) + 1.0
-    del geoms
-    s, k = _emerging.spacetime_sums(spatial, y, k_sp, time_step_window, time_neighbours)
-    zf = _gistar_z(y.ravel(), s.ravel(), k.ravel()).reshape(y.shape)
-    pf = 2.0 * stats.norm.sf(np.abs(zf))
-    q = _bh(pf.ravel()).reshape(pf.shape) if fdr else pf
-    hot = (zf > 0) & (q <= alpha)
-    cold = (zf < 0) & (q <= alpha)
-    _, _, tz, tp = _emerging.mann_kendall(zf)
-    code = _emerging.classify(hot, cold, tz, tp, share=share, trend_alpha=trend_alpha)
-    out = cells.copy()
-    out["pattern"] = pd.Series(code, index=out.index).map(_emerging.PATTERNS).astype("str")
-    out["pattern_code"] = code
-    out["trend_z"] = tz
-    out["trend_p"] = tp
-    out["n_hot"] = hot.sum(axis=1)
-    out["n_cold"] = cold.sum(axis=1)
-    out["count"] = y.sum(axis=1).astype(np.int64)
-    bins = cube.columns
-    ts, tv, tzz, tpp = _emerging.mann_kendall(y.sum(axis=0)[None, :])
+    out, zf, pf, trend = _emerging.analyse(
+        cells,
+        y,
+        neighbours,
+        window=time_step_window,
+        mode=time_neighbours,
+        alpha=alpha,
+        fdr=fdr,
+        share=share,
+        trend_alpha=trend_alpha,
+    )
     return EmergingHotspots(
         cells=out,
-        z=pd.DataFrame(zf, index=cube.index, columns=bins),
-        p=pd.DataFrame(pf, index=cube.index, columns=bins),
+        z=pd.DataFrame(zf, index=cube.index, columns=cube.columns),
+        p=pd.DataFrame(pf, index=cube.index, columns=cube.columns),
         cube=cube.astype(np.int64),
-        trend={"S": float(ts[0]), "var": float(tv[0]), "z": float(tzz[0]), "p": float(tpp[0])},
+        trend=trend,
     )
 
 
@@ -888,24 +645,6 @@ emerging.__doc__ = (
 
 
 # --------------------------------------------------------------------------- warnings
-_REASONS = {
-    "en": {
-        "bin": "Gi* hot spot at {conf} % confidence (gi_bin {v})",
-        "pattern": "{v}",
-        "count": "{v} reports (threshold {t:g})",
-        "quantile": "{v} reports, above the {q:g}th percentile ({t:g})",
-        "z": "Gi* z = {v:.2f} >= {t:g}",
-    },
-    "zh": {
-        "bin": "Gi* 热点，置信度 {conf}%（gi_bin {v}）",
-        "pattern": "时空趋势：{v}",
-        "count": "案件数 {v}（阈值 {t:g}）",
-        "quantile": "案件数 {v}，高于第 {q:g} 百分位（{t:g}）",
-        "z": "Gi* z 值 {v:.2f} ≥ {t:g}",
-    },
-}
-
-
 @dataclass(frozen=True)
 class WarningRules:
     """Rules for the three-colour warning (any matching rule raises that level).
@@ -935,42 +674,6 @@ class WarningRules:
     blue_count: float | None = None
     blue_count_quantile: float | None = None
     blue_z: float | None = None
-
-
-def _level_reasons(
-    df: pd.DataFrame, rules: WarningRules, level: str, text: dict[str, str]
-) -> list[list[str]]:
-    n = len(df)
-    reasons: list[list[str]] = [[] for _ in range(n)]
-
-    def add(mask: np.ndarray, fmt: Any) -> None:
-        for i in np.flatnonzero(mask):
-            reasons[i].append(fmt(i))
-
-    conf = {3: 99, 2: 95, 1: 90, -1: 90, -2: 95, -3: 99}
-    if "gi_bin" in df and getattr(rules, f"{level}_bins"):
-        b = df["gi_bin"].to_numpy()
-        m = np.isin(b, getattr(rules, f"{level}_bins"))
-        add(m, lambda i: text["bin"].format(conf=conf.get(int(b[i]), 0), v=int(b[i])))
-    if "pattern" in df and getattr(rules, f"{level}_patterns"):
-        pat = df["pattern"].astype("str").to_numpy()
-        m = np.isin(pat, getattr(rules, f"{level}_patterns"))
-        add(m, lambda i: text["pattern"].format(v=pat[i]))
-    if "count" in df:
-        c = df["count"].to_numpy(dtype=np.float64)
-        thr = getattr(rules, f"{level}_count")
-        if thr is not None:
-            add(c >= thr, lambda i: text["count"].format(v=int(c[i]), t=thr))
-        qv = getattr(rules, f"{level}_count_quantile")
-        nz = c[c > 0]
-        if qv is not None and len(nz):
-            t_q = float(np.percentile(nz, qv))
-            add(c > t_q, lambda i: text["quantile"].format(v=int(c[i]), q=qv, t=t_q))
-    zt = getattr(rules, f"{level}_z")
-    if "gi_z" in df and zt is not None:
-        z = df["gi_z"].to_numpy(dtype=np.float64)
-        add(np.nan_to_num(z, nan=-np.inf) >= zt, lambda i: text["z"].format(v=z[i], t=zt))
-    return reasons
 
 
 def warnings(
@@ -1023,18 +726,10 @@ def warnings(
             "gistar(), counts() or emerging().cells."
         )
         raise ColumnError(msg)
-    if lang not in _REASONS:
+    if lang not in _warnings.REASONS:
         msg = f"lang must be 'en' or 'zh', got {lang!r}."
         raise ValueError(msg)
-    rules = rules or WarningRules()
-    level = np.full(len(hot), "", dtype=object)
-    reason = np.full(len(hot), "", dtype=object)
-    for name in ("blue", "yellow", "red"):
-        found = _level_reasons(hot, rules, name, _REASONS[lang])
-        for i, rs in enumerate(found):
-            if rs:
-                level[i] = name
-                reason[i] = "; ".join(rs)
+    level, reason = _warnings.evaluate(hot, rules or WarningRules(), lang)
     out = hot.copy()
     out["warning"] = pd.array(level, dtype="str")
     out["warning_reason"] = pd.array(reason, dtype="str")
@@ -1085,7 +780,7 @@ def time_profile(
     rep = _counted(assigned, "assigned")
     if by is not None:
         require_columns(rep, [by], "assigned")
-    t = _times(rep, time, "assigned")
+    t = _emerging.parse_times(rep, time, "assigned")
     frame = pd.DataFrame({"weekday": t.dt.day_of_week.to_numpy(), "hour": t.dt.hour.to_numpy()})
     keys = ["weekday", "hour"]
     levels: list[Any] = [range(7), range(24)]
