@@ -29,7 +29,10 @@ Engines (all return the same answer; ``exact`` is the slow, obviously correct tw
   lattice slots touched by non-rectangular (clipped) cells take the ``strtree`` path.
 * ``raster``: a label raster. Pixels whose closed box (plus a small margin) meets no cell
   boundary are labelled with the cell that contains them; a point in such a pixel needs one array
-  lookup. Points in boundary pixels take the ``strtree`` path.
+  lookup. A pixel met by exactly one edge segment (edges shared by two cells count once) is split
+  by that segment's line into two parts, each inside one cell (or none): a point there is decided
+  by one exact orientation test and the rule above. Points in pixels met by several segments
+  (near vertices) take the ``strtree`` path.
 * ``strtree``: shapely ``STRtree`` bulk ``covers`` query, multi-hits resolved by the rule.
 * ``exact``: every point against every cell with ``shapely.intersects_xy`` and the rule
   evaluated in exact rational arithmetic.
@@ -50,6 +53,8 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from gridgeo._gc import gc_paused
+
 logger = logging.getLogger(__name__)
 
 ENGINES = ("auto", "fishnet", "raster", "strtree", "exact")
@@ -59,7 +64,12 @@ _ORIENT_ERR = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 _PAIR_CHUNK = 2_000_000
 _RASTER_MIN_POINTS = 200_000
 _RASTER_MAX_PIXELS = 250_000_000
+_K_COST = 15.0  # see _Raster.build
 _MARGIN = 1e-6  # pixel units; far above the rounding error of the pixel transform
+_HASH_MULT = tuple(
+    np.uint64(m)
+    for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,19 +84,33 @@ class Edges:
     bx: np.ndarray
     by: np.ndarray
     start: np.ndarray
+    inner_left: np.ndarray  # bool: the cell's interior lies left of a -> b
+
+    @property
+    def cell(self) -> np.ndarray:
+        """The cell (row number) of every edge."""
+        return np.repeat(np.arange(len(self.start) - 1), np.diff(self.start))
 
 
 def cell_edges(geoms: np.ndarray) -> Edges:
     """Collect the ring edges of every (multi)polygon in ``geoms``."""
-    parts, part_cell = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    with gc_paused():
+        parts, part_cell = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     same = coord_ring[1:] == coord_ring[:-1]
     a = coords[:-1][same]
     b = coords[1:][same]
-    edge_cell = part_cell[ring_part[coord_ring[:-1][same]]]
+    edge_ring = coord_ring[:-1][same]
+    edge_cell = part_cell[ring_part[edge_ring]]
     start = np.searchsorted(edge_cell, np.arange(len(geoms) + 1))
-    return Edges(a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(), start)
+    # the interior is left of an edge of a counter-clockwise shell or of a clockwise hole
+    exterior = np.ones(len(rings), dtype=bool)
+    exterior[1:] = ring_part[1:] != ring_part[:-1]
+    ring_left = shapely.is_ccw(rings) == exterior
+    return Edges(
+        a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(), start, ring_left[edge_ring]
+    )
 
 
 def _orient_sign_exact(ax: float, ay: float, bx: float, by: float, px: float, py: float) -> int:
@@ -275,7 +299,8 @@ class CellLocator:
         n = len(x)
         if n == 0:
             return np.full(0, -1, dtype=np.int64)
-        points = shapely.points(x, y)
+        with gc_paused():
+            points = shapely.points(x, y)
         if n >= len(self.geoms):
             # many points: index the points and query with the (prepared) cells
             cell, pt = shapely.STRtree(points).query(self.geoms, predicate="covers")
@@ -375,84 +400,231 @@ class _Fishnet:
 # label raster fast path
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class _Segments:
+    """The cell edges as undirected segments ``a < b`` (lexicographic), each once.
+
+    ``left``/``right`` is the cell on that side of ``a -> b``: -2 where no cell lies there, -1
+    where the segment cannot decide alone (a side claimed twice, the same cell on both sides,
+    a zero-length segment); points near such a segment take the STRtree path.
+    """
+
+    ax: np.ndarray
+    ay: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    @classmethod
+    def from_edges(cls, e: Edges) -> _Segments:
+        swap = (e.ax > e.bx) | ((e.ax == e.bx) & (e.ay > e.by))
+        ax, ay = np.where(swap, e.bx, e.ax), np.where(swap, e.by, e.ay)
+        bx, by = np.where(swap, e.ax, e.bx), np.where(swap, e.ay, e.by)
+        inner_left = e.inner_left != swap
+        cell = e.cell
+        if len(ax) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(ax, ay, bx, by, empty, empty)
+        # sort by a hash of the bit patterns: equal segments become neighbours (a collision
+        # can only leave a duplicate in place, which is harmless); equality is checked exactly
+        h = np.zeros(len(ax), dtype=np.uint64)
+        for arr, mult in zip((ax, ay, bx, by), _HASH_MULT, strict=True):
+            h = (h ^ arr.view(np.uint64)) * mult
+        order = np.argsort(h, kind="stable")
+        ax, ay, bx, by = ax[order], ay[order], bx[order], by[order]
+        inner_left, cell = inner_left[order], cell[order]
+        new = np.ones(len(ax), dtype=bool)
+        new[1:] = (
+            (ax[1:] != ax[:-1]) | (ay[1:] != ay[:-1]) | (bx[1:] != bx[:-1]) | (by[1:] != by[:-1])
+        )
+        seg = np.cumsum(new) - 1
+        m = int(seg[-1]) + 1
+        left = np.full(m, -2, dtype=np.int64)
+        right = np.full(m, -2, dtype=np.int64)
+        left[seg[inner_left]] = cell[inner_left]
+        right[seg[~inner_left]] = cell[~inner_left]
+        ax, ay, bx, by = ax[new], ay[new], bx[new], by[new]
+        unusable = (
+            (np.bincount(seg[inner_left], minlength=m) > 1)
+            | (np.bincount(seg[~inner_left], minlength=m) > 1)
+            | (left == right)
+            | ((ax == bx) & (ay == by))
+        )
+        left[unusable] = -1
+        right[unusable] = -1
+        return cls(ax, ay, bx, by, left, right)
+
+    def side_cell(self, seg: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Cell of point ``k`` given that ``seg[k]`` is the only cell edge near it.
+
+        The exact orientation of the point against the segment picks the side; a point on the
+        segment goes to the side ``p + (ε, ε²)`` lies on, or to the other side's cell when no
+        cell lies there (the outer edge of the union), as :func:`resolve_pairs` decides.
+        """
+        ax, ay, bx, by = self.ax[seg], self.ay[seg], self.bx[seg], self.by[seg]
+        sign = _orient_signs(ax, ay, bx, by, x, y)
+        on = sign == 0
+        # p + (ε, ε²) is left of a -> b iff b.y < a.y, or, for a horizontal segment, b.x > a.x
+        take_left = np.where(on, np.where(by != ay, by < ay, bx > ax), sign > 0)
+        left, right = self.left[seg], self.right[seg]
+        out = np.where(take_left, left, right)
+        other = np.where(take_left, right, left)
+        out = np.where(on & (out == -2), other, out)
+        out[left == -1] = -1
+        return out
+
+
+def _orient_signs(
+    ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, px: np.ndarray, py: np.ndarray
+) -> np.ndarray:
+    """Exact sign of the orientation determinant of ``(a, b, p)``, elementwise (+1 = p left)."""
+    left = (bx - ax) * (py - ay)
+    right = (by - ay) * (px - ax)
+    det = left - right
+    sign = np.sign(det).astype(np.int8)
+    unsure = np.abs(det) <= _ORIENT_ERR * (np.abs(left) + np.abs(right))
+    for k in np.flatnonzero(unsure):
+        sign[k] = _orient_sign_exact(ax[k], ay[k], bx[k], by[k], px[k], py[k])
+    return sign
+
+
+@dataclass(frozen=True)
 class _Raster:
+    """Pixels labelled by what decides the points in them.
+
+    ``codes`` (flat, row-major) holds, per pixel: ``c > 0``, a connected component of pixels
+    that meet no cell edge (``comp_cell[c]`` is its cell, -2 outside every cell, -1 unsure);
+    ``c <= -2``, a pixel met by exactly one segment, ``-2 - c`` (decided by
+    :meth:`_Segments.side_cell`); ``c == -1``, a pixel met by several segments (STRtree).
+    """
+
     x0: float
     y0: float
+    x1: float
+    y1: float
     size: float
     nx: int
     ny: int
-    labels: np.ndarray  # (ny, nx) int32 component id, 0 = boundary pixel
-    comp_cell: np.ndarray  # component id -> cell, -1 = unsure, -2 = outside every cell
+    codes: np.ndarray
+    comp_cell: np.ndarray
+    segments: _Segments
 
     @classmethod
     def build(cls, loc: CellLocator, n_points: int) -> _Raster:
         geoms = loc.geoms
         minx, miny, maxx, maxy = shapely.total_bounds(geoms)
         width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
-        # cost model: boundary points (STRtree, ~2 µs) vs pixels (~15 ns): k³ ≈ 150·N/cells
-        k = float(np.clip((150.0 * n_points / max(len(geoms), 1)) ** (1 / 3), 4.0, 64.0))
+        # cost model: points near several edges (STRtree, ~2 µs) vs pixels (~20 ns):
+        # k³ ≈ K·N/cells pixels per cell side
+        k = float(np.clip((_K_COST * n_points / max(len(geoms), 1)) ** (1 / 3), 4.0, 64.0))
         n_pixels = min(len(geoms) * k * k, _RASTER_MAX_PIXELS)
         size = float(np.sqrt(width * height / n_pixels))
         nx = int(np.floor(width / size)) + 1
         ny = int(np.floor(height / size)) + 1
-        mask = np.zeros(nx * ny, dtype=bool)
-        e = loc.edges
-        _mark_edges(mask, e, minx, miny, size, nx, ny)
-        labels, n_comp = ndimage.label(~mask.reshape(ny, nx))
-        del mask
+        segments = _Segments.from_edges(loc.edges)
+        owner = np.full(nx * ny, -1, dtype=np.int32)
+        multi = np.zeros(nx * ny, dtype=bool)
+        _mark_segments(owner, multi, segments, minx, miny, size, nx, ny)
+        codes, n_comp = ndimage.label((owner < 0).reshape(ny, nx))
+        codes = codes.ravel()
         rep = np.full(n_comp + 1, -1, dtype=np.int64)
         step = max(1, 4_000_000 // nx)
         for r0 in range(0, ny, step):
-            block = labels[r0 : r0 + step].ravel()
+            block = codes[r0 * nx : (r0 + step) * nx]
             rep[block] = np.arange(r0 * nx, r0 * nx + len(block))
         rep = rep[1:]
+        boundary = np.flatnonzero(owner >= 0)
+        codes[boundary] = np.where(multi[boundary], -1, -2 - owner[boundary])
+        del owner, multi, boundary
         cx = minx + (rep % nx + 0.5) * size
         cy = miny + (rep // nx + 0.5) * size
-        pt, cell = loc.tree.query(shapely.points(cx, cy), predicate="intersects")
+        with gc_paused():
+            reps = shapely.points(cx, cy)
+        pt, cell = loc.tree.query(reps, predicate="intersects")
         hits = np.bincount(pt, minlength=n_comp)
         comp_cell = np.full(n_comp + 1, -1, dtype=np.int64)
         comp_cell[1:][hits == 0] = -2
         single = hits[pt] == 1
         comp_cell[1 + pt[single]] = cell[single]
         logger.debug("label raster %d x %d (pixel %.3g), %d components", nx, ny, size, n_comp)
-        return cls(float(minx), float(miny), size, nx, ny, labels, comp_cell)
+        return cls(
+            float(minx),
+            float(miny),
+            float(maxx),
+            float(maxy),
+            size,
+            nx,
+            ny,
+            codes,
+            comp_cell,
+            segments,
+        )
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        u = np.floor((x - self.x0) / self.size)
-        v = np.floor((y - self.y0) / self.size)
+        """Cell per point; -2 = outside every cell, -1 = undecided (use the STRtree)."""
+        u = (x - self.x0) / self.size
+        v = (y - self.y0) / self.size
         ok = (u >= 0) & (u < self.nx) & (v >= 0) & (v < self.ny)
-        out = np.full(len(x), -1, dtype=np.int64)
-        lab = self.labels[v[ok].astype(np.int64), u[ok].astype(np.int64)]
-        out[ok] = self.comp_cell[lab]
+        flat = v.astype(np.int64) * self.nx + u.astype(np.int64)  # truncation = floor here
+        flat[~ok] = 0  # pixel 0 stands in outside the raster: one gather, no masked copies
+        code = self.codes[flat]
+        out = np.where(ok & (code > 0), self.comp_cell[np.maximum(code, 0)], -1)
+        # beyond the cells' bounds: no cell can cover the point
+        out[(x < self.x0) | (x > self.x1) | (y < self.y0) | (y > self.y1)] = -2
+        one = np.flatnonzero(ok & (code <= -2))
+        if len(one):
+            out[one] = self.segments.side_cell(-2 - code[one].astype(np.int64), x[one], y[one])
         return out
 
 
-def _mark_edges(
-    mask: np.ndarray, e: Edges, x0: float, y0: float, size: float, nx: int, ny: int
+def _mark_segments(
+    owner: np.ndarray,
+    multi: np.ndarray,
+    s: _Segments,
+    x0: float,
+    y0: float,
+    size: float,
+    nx: int,
+    ny: int,
 ) -> None:
-    """Mark every pixel whose box, widened by a small margin, meets a cell edge.
+    """Record, per pixel whose box (widened by a small margin) meets a segment, which one.
 
-    Each edge is walked along its major axis, one pixel
-    column (or row) at a time; within a column a shallow edge spans at most three rows.
+    ``owner[p]`` is one segment meeting pixel ``p`` (-1: none) and ``multi[p]`` says whether
+    more than one does. Each segment is walked along its major axis, one pixel column (or row)
+    at a time; within a column a shallow segment spans at most three rows, and a segment
+    meets each pixel once, so two writes to a pixel always come from two segments.
     """
-    u_a, v_a = (e.ax - x0) / size, (e.ay - y0) / size
-    u_b, v_b = (e.bx - x0) / size, (e.by - y0) / size
-    swap = (u_a > u_b) | ((u_a == u_b) & (v_a > v_b))
-    seg = np.column_stack(
-        [
-            np.where(swap, u_b, u_a),
-            np.where(swap, v_b, v_a),
-            np.where(swap, u_a, u_b),
-            np.where(swap, v_a, v_b),
-        ]
-    )
+    u_a, v_a = (s.ax - x0) / size, (s.ay - y0) / size
+    u_b, v_b = (s.bx - x0) / size, (s.by - y0) / size
+    seg = np.column_stack([u_a, v_a, u_b, v_b])
+    ids = np.arange(len(seg), dtype=np.int32)
     steep = np.abs(seg[:, 3] - seg[:, 1]) > np.abs(seg[:, 2] - seg[:, 0])
-    for transpose, part in ((False, seg[~steep]), (True, seg[steep][:, [1, 0, 3, 2]])):
+    for transpose, part, part_ids in (
+        (False, seg[~steep], ids[~steep]),
+        (True, seg[steep][:, [1, 0, 3, 2]], ids[steep]),
+    ):
         for lo in range(0, len(part), 400_000):
-            _mark_shallow(mask, part[lo : lo + 400_000], nx, ny, transpose=transpose)
+            _mark_shallow(
+                owner,
+                multi,
+                part[lo : lo + 400_000],
+                part_ids[lo : lo + 400_000],
+                nx,
+                ny,
+                transpose=transpose,
+            )
 
 
-def _mark_shallow(mask: np.ndarray, seg: np.ndarray, nx: int, ny: int, *, transpose: bool) -> None:
+def _mark_shallow(
+    owner: np.ndarray,
+    multi: np.ndarray,
+    seg: np.ndarray,
+    ids: np.ndarray,
+    nx: int,
+    ny: int,
+    *,
+    transpose: bool,
+) -> None:
     ua, va, ub, vb = seg.T
     ulo, uhi = np.minimum(ua, ub), np.maximum(ua, ub)
     c0 = np.floor(ulo - _MARGIN).astype(np.int64)
@@ -472,11 +644,14 @@ def _mark_shallow(mask: np.ndarray, seg: np.ndarray, nx: int, ny: int, *, transp
     vmax = np.where(du == 0, vmax, np.clip(np.maximum(w0, w1), vmin, vmax))
     r0 = np.floor(vmin - _MARGIN).astype(np.int64)
     r1 = np.floor(vmax + _MARGIN).astype(np.int64)
+    sid = ids[edge]
     ncols, nrows = (ny, nx) if transpose else (nx, ny)
     for k in range(int((r1 - r0).max(initial=0)) + 1):
         rr = r0 + k
         ok = (rr <= r1) & (rr >= 0) & (rr < nrows) & (col >= 0) & (col < ncols)
-        if transpose:
-            mask[col[ok] * nx + rr[ok]] = True
-        else:
-            mask[rr[ok] * nx + col[ok]] = True
+        pix = col[ok] * nx + rr[ok] if transpose else rr[ok] * nx + col[ok]
+        who = sid[ok]
+        prev = owner[pix]
+        multi[pix[(prev >= 0) & (prev != who)]] = True  # met by an earlier segment
+        owner[pix] = who
+        multi[pix[owner[pix] != who]] = True  # two segments of this batch

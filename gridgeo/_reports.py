@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
+from gridgeo._gc import gc_paused
 from gridgeo._validate import require_unique, rows_preview
 from gridgeo.errors import ColumnError, CoordinateError, CRSError
 
@@ -306,9 +307,11 @@ def _number_rule(number: float) -> tuple[str, Any]:
 def _text_rule(text: str) -> Any:
     for fmt in _TIME_FORMATS:
         try:
-            return pd.to_datetime(text, format=fmt)
+            stamp = pd.to_datetime(text, format=fmt)
         except ValueError:
             continue
+        if not pd.isna(stamp):  # pandas reads some junk (a lone NUL) as NaT, not as an error
+            return stamp
     return None
 
 
@@ -603,7 +606,8 @@ def assemble(
         x, y = convert(x, y, convert_from, "wgs84")
     points = np.full(len(out), None, dtype=object)
     if ok.any():
-        points[ok] = shapely.points(x, y)
+        with gc_paused():
+            points[ok] = shapely.points(x, y)
     issue = ["; ".join(p for p in pair if p) for pair in zip(checked.issue, notes, strict=True)]
     replaced = [c for c in ("coord_status", "coord_issue", "geometry") if c in out.columns]
     if replaced:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from gridgeo._validate import require_columns, rows_preview
 from gridgeo.errors import ColumnError
@@ -367,6 +366,8 @@ def _greedy_duplicates(
     window = round(minutes * 60e9)
     t_rel = (t - t.min()).astype(float) / (minutes * 60e9)
     pts = np.column_stack([x / distance, y / distance, t_rel, cat * 4.0])
+    from scipy.spatial import cKDTree  # imported here: scipy.spatial costs 0.3 s to import
+
     pairs = cKDTree(pts).query_pairs(r=1.0 + 1e-9, p=np.inf, output_type="ndarray")
     dup = np.full(m, -1, dtype=np.int64)
     if len(pairs) == 0:

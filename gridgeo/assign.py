@@ -47,10 +47,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from pyproj import CRS, Transformer
 
 from gridgeo import _routing
+from gridgeo._gc import gc_paused
 from gridgeo._pip import ENGINES, CellLocator
 from gridgeo._routing import LevelRules, flag_duplicates, route
 from gridgeo._validate import (
@@ -71,6 +73,8 @@ __all__ = ["ENGINES", "STATUSES", "LevelRules", "assign", "flag_duplicates", "ro
 logger = logging.getLogger(__name__)
 
 STATUSES = ("assigned", "snapped", "outside", "invalid_coords", "missing_coords")
+_ASSIGNED, _SNAPPED, _OUTSIDE, _INVALID, _MISSING = range(5)  # positions in STATUSES
+_OK = -1  # internal: coordinates usable, not yet located
 _DECLARED = ("wgs84", "gcj02", "bd09", "cgcs2000")
 _OUT_COLUMNS = (
     "cell_code",
@@ -194,40 +198,57 @@ def _grid_codes(
 # reports: coordinate status and projection
 # --------------------------------------------------------------------------------------------
 def _coord_status(reports: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (status per row, x, y) from ``coord_status`` or the geometry."""
-    geoms = reports.geometry.values
-    n = len(reports)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    is_point = np.asarray(shapely.get_type_id(geoms)) == 0
-    pts = is_point & ~missing
-    x[pts] = shapely.get_x(geoms[pts])
-    y[pts] = shapely.get_y(geoms[pts])
-    status = np.full(n, "invalid_coords", dtype=object)
-    status[missing] = "missing_coords"
-    status[pts & np.isfinite(x) & np.isfinite(y)] = "ok"
+    """Return (code per row, x, y) from ``coord_status`` or the geometry.
+
+    The code is ``_OK`` where the coordinates can be located, otherwise the position of
+    ``missing_coords``/``invalid_coords`` in STATUSES (integers: 10 million strings are slow).
+    """
+    geoms = np.asarray(reports.geometry.values)  # the object array, no pandas ufunc detour
+    n = len(geoms)
+    kind = shapely.get_type_id(geoms)  # -1 = missing (None)
+    pts = kind == 0
+    if pts.all():
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    else:
+        x, y = np.full(n, np.nan), np.full(n, np.nan)
+        x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
+    finite = np.isfinite(x) & np.isfinite(y)
+    missing = kind == -1
+    # only rows without finite coordinates can be empty geometries
+    maybe = np.flatnonzero(~finite & ~missing)
+    missing[maybe] = shapely.is_empty(geoms[maybe])
+    pts &= ~missing
+    code = np.full(n, _INVALID, dtype=np.int8)
+    code[missing] = _MISSING
+    code[pts & finite] = _OK
     if "coord_status" in reports.columns:
-        given = reports["coord_status"].astype(object).to_numpy()
-        bad = np.isin(given, ["missing_coords", "invalid_coords"])
-        status[bad] = given[bad]
-    return status, x, y
+        given = reports["coord_status"]
+        for value in (_MISSING, _INVALID):
+            code[(given == STATUSES[value]).to_numpy(dtype=bool, na_value=False)] = value
+    return code, x, y
 
 
-def _reasons_for_bad(reports: gpd.GeoDataFrame, status: np.ndarray) -> np.ndarray:
-    reason = np.full(len(status), "", dtype=object)
-    geoms = reports.geometry.values
-    reason[status == "missing_coords"] = "no coordinates"
-    inv = status == "invalid_coords"
+def _reasons_for_bad(reports: gpd.GeoDataFrame, code: np.ndarray) -> np.ndarray:
+    """A reason per row (object array, ``""`` where the coordinates are usable)."""
+    reason = np.full(len(code), "", dtype=object)
+    bad = np.flatnonzero(code != _OK)
+    if len(bad) == 0:
+        return reason
+    sub = code[bad]
+    text = np.full(len(bad), "no coordinates", dtype=object)
+    inv = sub == _INVALID
     if inv.any():
-        is_point = np.asarray(shapely.get_type_id(geoms[inv])) == 0
-        reason[inv] = np.where(
-            is_point, "coordinates are not finite numbers", "geometry is not a point"
+        geoms = np.asarray(reports.geometry.values)[bad[inv]]
+        text[inv] = np.where(
+            shapely.get_type_id(geoms) == 0,
+            "coordinates are not finite numbers",
+            "geometry is not a point",
         )
     if "coord_issue" in reports.columns:
-        issue = reports["coord_issue"].astype(object).to_numpy()
-        has = (status != "ok") & pd.notna(issue) & (issue != "")
-        reason[has] = issue[has]
+        issue = reports["coord_issue"].iloc[bad].astype(object).to_numpy()
+        has = pd.notna(issue) & (issue != "")
+        text[has] = issue[has]
+    reason[bad] = text
     return reason
 
 
@@ -253,7 +274,8 @@ def _to_cells_crs(
     if coords is not None and coords != "wgs84":
         from gridgeo.crs import from_declared
 
-        tmp = gpd.GeoDataFrame(geometry=shapely.points(x[idx], y[idx]))
+        with gc_paused():
+            tmp = gpd.GeoDataFrame(geometry=shapely.points(x[idx], y[idx]))
         real = from_declared(tmp, coords)
         x[idx], y[idx] = shapely.get_x(real.geometry.values), shapely.get_y(real.geometry.values)
         src = real.crs
@@ -272,37 +294,38 @@ def _to_cells_crs(
 def _assign_frame(
     reports: gpd.GeoDataFrame, prepared: _Cells, opts: dict[str, Any]
 ) -> gpd.GeoDataFrame:
-    status, x, y = _coord_status(reports)
-    reason = _reasons_for_bad(reports, status)
-    ok = status == "ok"
+    code, x, y = _coord_status(reports)
+    reason = _reasons_for_bad(reports, code)
+    ok = code == _OK
     x, y, bad = _to_cells_crs(reports, x, y, ok, opts["coords"], prepared.crs)
-    status[bad] = "invalid_coords"
+    code[bad] = _INVALID
     reason[bad] = "coordinates out of range or not transformable to the cells' CRS"
     ok &= ~bad
+    code[ok] = _ASSIGNED
     n = len(reports)
     where = np.full(n, -1, dtype=np.int64)
     distance = np.full(n, np.nan)
     idx = np.flatnonzero(ok)
     where[idx] = prepared.locator.locate(x[idx], y[idx], opts["engine"])
-    status[ok] = np.where(where[ok] >= 0, "assigned", "outside")
-    distance[where >= 0] = 0.0
     out_idx = np.flatnonzero(ok & (where < 0))
+    code[out_idx] = _OUTSIDE
+    distance[where >= 0] = 0.0
     tol = opts["tolerance"]
     if len(out_idx) and tol > 0:
         snap, dist = _snap(prepared, x[out_idx], y[out_idx], tol)
         hit = snap >= 0
         where[out_idx[hit]] = snap[hit]
         distance[out_idx[hit]] = dist[hit]
-        status[out_idx[hit]] = "snapped"
-    reason[status == "outside"] = (
+        code[out_idx[hit]] = _SNAPPED
+    reason[out_idx] = (
         f"outside every cell (more than {tol:g} m from the nearest)"
         if tol > 0
         else "outside every cell"
     )
-    snapped = np.flatnonzero(status == "snapped")
+    snapped = np.flatnonzero(code == _SNAPPED)
     if len(snapped):
         reason[snapped] = "outside every cell; snapped to the nearest (see distance_m)"
-    result = _build_result(reports, prepared, where, status, distance, reason)
+    result = _build_result(reports, prepared, where, code, distance, reason)
     return _add_routing(result, prepared, x, y, ok, opts)
 
 
@@ -328,8 +351,10 @@ def _snap(
 def _nearest(
     loc: CellLocator, x: np.ndarray, y: np.ndarray, tolerance: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with gc_paused():
+        points = shapely.points(x, y)
     (pt, cell), dist = loc.tree.query_nearest(
-        shapely.points(x, y), max_distance=tolerance, return_distance=True, all_matches=True
+        points, max_distance=tolerance, return_distance=True, all_matches=True
     )
     return pt, cell, dist
 
@@ -338,25 +363,44 @@ def _build_result(
     reports: gpd.GeoDataFrame,
     prepared: _Cells,
     where: np.ndarray,
-    status: np.ndarray,
+    code: np.ndarray,
     distance: np.ndarray,
     reason: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    result = reports.copy()
+    """Add the location columns; ``code`` indexes STATUSES, ``reason`` is read where not assigned.
+
+    Columns are built from integer codes (categoricals, a pyarrow ``take`` for ``reason``):
+    10 million rows never pass through 10 million Python strings.
+    """
+    result = reports.copy(deep=False)  # copy-on-write: adding columns never touches reports
     clash = [c for c in _OUT_COLUMNS if c in result.columns]
     if clash:
         logger.warning("reports already have column(s) %s; they are replaced", clash)
-    # categoricals: 10 million rows cost one int32 array each, not 10 million strings
     result["cell_code"] = pd.Categorical.from_codes(
         where.astype(np.int32), categories=pd.Index(prepared.cell_codes, dtype="str")
     )
     gcodes, guniq = pd.factorize(pd.Series(prepared.grid_codes, dtype="str"))
     grid = np.where(where >= 0, gcodes[np.maximum(where, 0)] if len(gcodes) else -1, -1)
     result["grid_code"] = pd.Categorical.from_codes(grid.astype(np.int32), categories=guniq)
-    result["status"] = pd.Categorical(status, categories=STATUSES)
+    result["status"] = pd.Categorical.from_codes(code, categories=STATUSES)
     result["distance_m"] = distance
-    result["reason"] = pd.array(reason, dtype="str")
+    result["reason"] = _reason_array(code, reason)
     return result
+
+
+def _reason_array(code: np.ndarray, reason: np.ndarray) -> Any:
+    """``pd.array(reason, dtype="str")``, where assigned rows are known to have ``""``."""
+    other = np.flatnonzero(code != _ASSIGNED)
+    texts = pa.array(pd.array(reason[other], dtype="str"))  # same conversion as for all rows
+    dictionary = pa.concat_arrays([pa.array([""], type=texts.type), texts])
+    take = np.zeros(len(code), dtype=np.int64)
+    take[other] = np.arange(1, len(other) + 1)
+    return pd.array(dictionary.take(pa.array(take)), dtype="str")
+
+
+def _null_str_array(n: int) -> Any:
+    """An all-missing ``str`` array of length ``n`` (as ``pd.array([None] * n, dtype="str")``)."""
+    return pd.array(pa.nulls(n, type=pa.large_string()), dtype="str")
 
 
 def _add_routing(
@@ -402,7 +446,7 @@ def _add_routing(
     else:
         logger.info("reports have no %r column: department and level are left empty", cat)
         for col in ("department", "department_en"):
-            result[col] = pd.array(np.full(len(result), None, dtype=object), dtype="str")
+            result[col] = _null_str_array(len(result))
         result["level"] = pd.array(np.zeros(len(result), dtype=np.int8), dtype="Int8")
         result["level"] = result["level"].where(result["level"] > 0)
     counts = {s: int(c) for s, c in result["status"].value_counts().reindex(STATUSES).items()}

@@ -144,7 +144,9 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _normalise(table: pd.DataFrame, label: str) -> pd.DataFrame:
     if table.index.name == "code":
         table = table.reset_index()
-    require_columns(table, ["code", "kind", "name", "department", "deadline", "deadline_unit"], label)
+    require_columns(
+        table, ["code", "kind", "name", "department", "deadline", "deadline_unit"], label
+    )
     table = table.copy()
     table["code"] = table["code"].astype(str).str.strip()
     require_unique(table["code"], "category codes", label)

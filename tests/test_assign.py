@@ -329,12 +329,82 @@ def test_fishnet_engine_equals_exact_on_clipped_fishnet(points):
 def test_raster_engine_with_fine_raster_equals_exact():
     loc = CellLocator(_VOR)
     raster = loc.raster(10_000_000)  # force a fine raster: most points resolved by lookup
-    assert (raster.labels > 0).mean() > 0.8
+    assert (raster.codes > 0).mean() > 0.8
     rng = np.random.default_rng(5)
     xy = np.vstack([rng.uniform(-10, 1010, (3000, 2)), _VOR_COORDS, _VOR_MIDS])
     np.testing.assert_array_equal(
         loc.locate(xy[:, 0], xy[:, 1], "raster"), loc.locate(xy[:, 0], xy[:, 1], "exact")
     )
+    # points on edges, away from vertices, are decided by the one-segment pixels themselves
+    decided = raster.lookup(_VOR_MIDS[:, 0], _VOR_MIDS[:, 1]) != -1
+    assert decided.mean() > 0.5
+
+
+def _mixed_orientation_cells() -> np.ndarray:
+    # a 3 x 3 fishnet with a hole in the middle cell, a cell inside the hole, some rings
+    # reversed (shapely does not normalise orientation), and a gap (no cell) in one corner
+    cells = [
+        box(i * 10.0, j * 10.0, (i + 1) * 10.0, (j + 1) * 10.0) for i in range(3) for j in range(3)
+    ]
+    cells[4] = Polygon(cells[4].exterior.coords, [box(13, 13, 17, 17).exterior.coords[::-1]])
+    cells.append(box(13, 13, 17, 17))
+    cells = [shapely.reverse(c) if k % 2 else c for k, c in enumerate(cells)]
+    del cells[8]
+    return np.asarray(cells, dtype=object)
+
+
+_MIXED_ORIENT = _mixed_orientation_cells()
+_MO_COORDS = shapely.get_coordinates(_MIXED_ORIENT)
+_MO_MIDS = (_MO_COORDS[:-1] + _MO_COORDS[1:]) / 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_point_strategy(_MO_COORDS, _MO_MIDS, -2.0, 32.0), min_size=1, max_size=40))
+def test_raster_one_segment_pixels_follow_ring_orientation_and_holes(points):
+    xy = np.asarray(points, dtype=float)
+    loc = CellLocator(_MIXED_ORIENT)
+    loc.raster(10_000_000)  # fine pixels: most edge points fall in one-segment pixels
+    exact = loc.locate(xy[:, 0], xy[:, 1], "exact")
+    np.testing.assert_array_equal(loc.locate(xy[:, 0], xy[:, 1], "raster"), exact)
+
+
+def _tiny_and_huge_cells() -> np.ndarray:
+    # Voronoi cells of 6 far-apart seeds (huge) and 40 seeds packed in a 4 x 4 box (tiny)
+    rng = np.random.default_rng(21)
+    seeds = np.vstack([rng.uniform(0, 1000, (6, 2)), rng.uniform(498, 502, (40, 2))])
+    square = box(0, 0, 1000, 1000)
+    parts = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=square)
+    )
+    return shapely.intersection(parts, square)
+
+
+_MIXED = _tiny_and_huge_cells()
+_MIXED_COORDS = shapely.get_coordinates(_MIXED)
+_MIXED_MIDS = (_MIXED_COORDS[:-1] + _MIXED_COORDS[1:]) / 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 10**9),
+    st.lists(
+        st.one_of(
+            _point_strategy(_MIXED_COORDS, _MIXED_MIDS, -10.0, 1010.0),
+            st.tuples(st.floats(496.0, 504.0), st.floats(496.0, 504.0)),  # among the tiny cells
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_raster_resolution_from_point_count_equals_exact(n_points, points):
+    # the pixel size follows the point count (coarse: tiny cells inside one pixel; fine: huge
+    # cells span many pixels); points on edges and vertices must still follow the exact rule
+    xy = np.asarray(points, dtype=float)
+    loc = CellLocator(_MIXED)
+    raster = loc.raster(n_points)
+    assert raster.nx * raster.ny >= 1
+    exact = loc.locate(xy[:, 0], xy[:, 1], "exact")
+    np.testing.assert_array_equal(loc.locate(xy[:, 0], xy[:, 1], "raster"), exact)
 
 
 def test_large_coordinates_boundary_is_exact():

@@ -753,6 +753,17 @@ def test_time_parsing_twins_agree_on_random_text(values: list[str | None]) -> No
     assert not fast_bad[column.isna().to_numpy()].any()
 
 
+def test_nul_text_is_an_unparseable_time_in_both_twins() -> None:
+    # found by hypothesis: pandas parses a lone NUL to NaT without an error
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    column = pd.Series(["\x00", "2026-03-05 08:07"], dtype=object)
+    for parse in (parse_times, parse_times_slow):
+        times, bad = parse(column)
+        assert bad.tolist() == [True, False]
+        assert pd.isna(times.iloc[0])
+
+
 def test_unparseable_times() -> None:
     table = pd.DataFrame(
         {"lng": [114.4, 114.5, None], "lat": [23.1, 23.2, 23.3], "t": ["2026-03-05", "昨天", "x"]}
