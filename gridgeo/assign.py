@@ -127,7 +127,13 @@ def _is_metric(crs: CRS) -> bool:
     return bool(crs.is_projected and unit in {"metre", "meter"})
 
 
-def _prepare_cells(cells: gpd.GeoDataFrame, grids: Any) -> _Cells:
+def _prepare_cells(cells: Any, grids: Any) -> _Cells:
+    plan_cells = getattr(cells, "cells", None)
+    if not isinstance(cells, pd.DataFrame) and isinstance(plan_cells, gpd.GeoDataFrame):
+        if grids is not None:
+            msg = "cells is a grid plan, which already holds the grids; leave grids=None."
+            raise TypeError(msg)
+        cells, grids = plan_cells, cells  # a GridPlan: its cells, and itself as the grids
     require_geodataframe(cells, "cells")
     require_nonempty(cells, "cells")
     require_crs(cells, "cells")
@@ -459,7 +465,7 @@ def _add_routing(
 # --------------------------------------------------------------------------------------------
 def assign(
     reports: Any,
-    cells: gpd.GeoDataFrame,
+    cells: Any,
     grids: Any = None,
     tolerance: float = 0.0,
     *,
@@ -484,10 +490,11 @@ def assign(
         empty, not a point or not finite come back with that status. A Dask GeoDataFrame is
         processed partition by partition and a Dask GeoDataFrame is returned (see
         ``docs/dask.md``).
-    cells : GeoDataFrame
+    cells : GeoDataFrame or GridPlan
         Base cells (Polygon/MultiPolygon) with a unique ``cell_code``; any CRS. Reports are
         reprojected to it. A ``grid_code`` column is used when ``grids`` is None. The fast
-        engines assume cells do not overlap (gaps are fine).
+        engines assume cells do not overlap (gaps are fine). A :class:`gridgeo.grids.GridPlan`
+        stands for its cells and its grids (``assign(reports, plan)``; leave ``grids`` None).
     grids : GeoDataFrame, grid plan or None
         Grid polygons with ``grid_code`` (each cell joins the grid containing its
         representative point), or any object with a ``.cells`` table holding ``cell_code`` and

@@ -222,6 +222,21 @@ def test_grids_from_polygons_and_plan(net):
     assert out["department"].iloc[0] == "网格责任单位(PG00)"
 
 
+def test_a_grid_plan_stands_for_cells_and_grids(net):
+    cells = net.drop(columns="grid_code")
+    nest = {"admin_code": "110101", "street_code": "001", "community_code": "001"}
+    plan = gg.grids.build(cells.assign(**nest), n=2, progress=False)
+    reports = gpd.GeoDataFrame(
+        geometry=[Point(X0 + 10, Y0 + 10), Point(X0 + 990, Y0 + 990)], crs=CRS_GK
+    )
+    via_plan = gg.assign(reports, plan)
+    explicit = gg.assign(reports, plan.cells.drop(columns="grid_code"), plan)
+    pd.testing.assert_frame_equal(via_plan, explicit)
+    assert via_plan["grid_code"].notna().all()
+    with pytest.raises(TypeError, match="leave grids=None"):
+        gg.assign(reports, plan, plan.grids)
+
+
 # ---------------------------------------------------------------------------------------------
 # the boundary rule
 # ---------------------------------------------------------------------------------------------
