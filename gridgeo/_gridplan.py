@@ -487,3 +487,11 @@ def _summary(
         mean_polsby_popper=float(grids["polsby_popper"].mean()),
         notes=tuple(notes),
     )
+
+
+def check_plan(plan: Any, name: str = "plan") -> GridPlan:
+    """Return ``plan`` if it is a :class:`GridPlan`, else raise a TypeError naming ``name``."""
+    if not isinstance(plan, GridPlan):
+        msg = f"{name} must be a GridPlan from gridgeo.grids.build(), got {type(plan).__name__}."
+        raise TypeError(msg)
+    return plan
