@@ -607,3 +607,34 @@ def test_dask_localcluster_two_workers_equals_in_memory(net):
         got = gg.assign(ddf, net, tolerance=20).compute()
         assert len(client.scheduler_info()["workers"]) == 2
     _assert_same_result(got, expected)
+
+
+def _tiny_cells_far_from_origin() -> np.ndarray:
+    # 10 cm Voronoi cells at Gauss-Krüger coordinates with the 38-million false easting and
+    # millimetre pixels: ulp(3.8e7) ≈ 7e-9 m would be 4e-6 pixel, above the 1e-6 margin, if
+    # x - x0 were not exact (it is, for x within a factor 2 of x0: Sterbenz)
+    rng = np.random.default_rng(3)
+    x0, y0 = 38_500_000.123, 4_400_000.321
+    seeds = rng.uniform(0, 1, (60, 2)) + np.array([x0, y0])
+    square = box(x0, y0, x0 + 1, y0 + 1)
+    parts = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=square)
+    )
+    return shapely.intersection(parts, square)
+
+
+_FAR = _tiny_cells_far_from_origin()
+_FAR_COORDS = shapely.get_coordinates(_FAR)
+_FAR_MIDS = (_FAR_COORDS[:-1] + _FAR_COORDS[1:]) / 2
+
+
+def test_raster_with_millimetre_pixels_at_large_coordinates_equals_exact():
+    loc = CellLocator(_FAR)
+    raster = loc.raster(10_000_000)  # the finest raster: pixels of about 2 mm
+    assert raster.size < 0.005
+    rng = np.random.default_rng(8)
+    lo = _FAR_COORDS.min(axis=0)
+    xy = np.vstack([lo + rng.uniform(-0.01, 1.01, (2000, 2)), _FAR_COORDS, _FAR_MIDS])
+    np.testing.assert_array_equal(
+        loc.locate(xy[:, 0], xy[:, 1], "raster"), loc.locate(xy[:, 0], xy[:, 1], "exact")
+    )
