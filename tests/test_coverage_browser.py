@@ -7,7 +7,6 @@ failing under CI (``CI=true``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,33 +18,8 @@ from gridgeo import coverage
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("GRIDGEO_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-def _need(in_ci: bool) -> None:
-    problems = []
-    if not CHROMIUM.exists():
-        problems.append(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problems.append("the playwright Python package is not installed")
-    if problems:
-        if in_ci:
-            pytest.fail("browser test cannot run in CI: " + "; ".join(problems))
-        pytest.skip("; ".join(problems))
-
-
-def test_report_html_opens_offline_in_chromium(tmp_path: Path, in_ci: bool) -> None:
-    _need(in_ci)
+def test_report_html_opens_offline_in_chromium(tmp_path: Path, chromium_launch: dict) -> None:
     from playwright.sync_api import sync_playwright
 
     cells = gpd.GeoDataFrame(
@@ -86,7 +60,7 @@ def test_report_html_opens_offline_in_chromium(tmp_path: Path, in_ci: bool) -> N
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(**chromium_launch)
         page = browser.new_page(viewport={"width": 1200, "height": 1600})
         page.on("request", lambda r: requests.append(r.url))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

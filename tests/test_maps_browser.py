@@ -31,7 +31,6 @@ from gridgeo import maps
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("GRIDGEO_CHROMIUM", "/usr/bin/chromium"))
 ASSETS = Path(os.environ.get("GRIDGEO_LEAFLET_DIR", REPO / "build/web_assets/node_modules"))
 PAYLOAD_SCRIPT = "<script>window.__pwned=1</script>"
 PAYLOAD_IMG = '<img src=x onerror="window.__pwned=2">'
@@ -39,25 +38,14 @@ PAYLOAD_TIP = '<img src=y onerror="window.__pwned=3">'
 X0, Y0 = 541_000.0, 2_555_000.0  # EPSG:4547, near 114.4E 23.1N (Huizhou)
 
 
-def _need(in_ci: bool) -> None:
-    problems = []
-    if not CHROMIUM.exists():
-        problems.append(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    if not (ASSETS / "leaflet/dist/leaflet.js").is_file():
-        problems.append(
-            f"no Leaflet assets in {ASSETS} (npm install --prefix build/web_assets "
-            "leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.heat@0.2.0, or set "
-            "GRIDGEO_LEAFLET_DIR)"
-        )
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problems.append("the playwright Python package is not installed")
-    if problems:
-        reason = "; ".join(problems)
-        if in_ci:
-            pytest.fail(f"browser test cannot run in CI: {reason}")
-        pytest.skip(reason)
+def _leaflet_problems() -> list[str]:
+    if (ASSETS / "leaflet/dist/leaflet.js").is_file():
+        return []
+    return [
+        f"no Leaflet assets in {ASSETS} (npm install --prefix build/web_assets "
+        "leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.heat@0.2.0, or set "
+        "GRIDGEO_LEAFLET_DIR)"
+    ]
 
 
 def _layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -137,8 +125,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def test_offline_map_renders_and_is_safe(tmp_path: Path, server: str, in_ci: bool) -> None:
-    _need(in_ci)
+def test_offline_map_renders_and_is_safe(
+    tmp_path: Path, server: str, need_tools, chromium_launch: dict
+) -> None:
+    need_tools(_leaflet_problems())
     from playwright.sync_api import sync_playwright
 
     (tmp_path / "web").symlink_to(ASSETS, target_is_directory=True)
@@ -161,17 +151,7 @@ def test_offline_map_renders_and_is_safe(tmp_path: Path, server: str, in_ci: boo
 
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = pw.chromium.launch(**chromium_launch)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 800})
             page.on(
