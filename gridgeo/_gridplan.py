@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,19 +20,17 @@ import pandas as pd
 import shapely
 
 from gridgeo import _adjacency
+from gridgeo._cellcode import CODE_PARTS, NEST_COLUMNS, normalise_part
 from gridgeo._partition import Graph
-from gridgeo._validate import require_columns, rows_preview
+from gridgeo._validate import require_columns
 from gridgeo.crs import to_metric
-from gridgeo.errors import CodingError, ColumnError
+from gridgeo.errors import CodingError
 
 NEST_KEYS: dict[str | None, tuple[str, ...]] = {
     "community": ("admin_code", "street_code", "community_code"),
     "street": ("admin_code", "street_code"),
     None: (),
 }
-_WIDTH = {"admin_code": 6, "street_code": 3, "community_code": 3}
-NAME_COLUMNS = ("admin_code", "street_code", "street_name", "community_code", "community_name")
-_DIGITS = re.compile(r"^\d+$")
 MAX_NUMBER = 999
 
 
@@ -210,32 +207,11 @@ class EditResult:
 
 
 # --------------------------------------------------------------------------- preparation
-def _as_digits(value: object) -> str:
-    if isinstance(value, bool):
-        return "x"
-    if isinstance(value, int | np.integer):
-        return str(int(value)) if value >= 0 else "x"
-    if isinstance(value, float | np.floating):
-        return str(int(value)) if float(value).is_integer() and value >= 0 else "x"
-    return str(value).strip()
-
-
 def code_part(values: pd.Series, column: str, name: str) -> np.ndarray:
     """Zero-padded digit strings of a nesting-code column; raise :class:`ColumnError`."""
-    width = _WIDTH[column]
-    missing = values.isna().to_numpy()
-    text = values.map(_as_digits)
-    bad = missing | ~text.map(lambda s: bool(_DIGITS.match(s)) and len(s) <= width).to_numpy(
-        dtype=bool
+    return (
+        normalise_part(values, column, CODE_PARTS[column], name).to_numpy(dtype=object).astype(str)
     )
-    if bad.any():
-        msg = (
-            f"{name} column {column!r} must hold codes of at most {width} digits, but row(s) "
-            f"{rows_preview(values.index[bad])} hold e.g. {values[bad].iloc[0]!r}. Build the "
-            "cells with gridgeo.cells (nest=communities) or fix the codes."
-        )
-        raise ColumnError(msg)
-    return text.str.zfill(width).to_numpy(dtype=object).astype(str)
 
 
 def cell_prefix(cells: pd.DataFrame, nest: str | None, name: str) -> np.ndarray:
@@ -426,7 +402,7 @@ def assemble(
 def carried_columns(cells: pd.DataFrame, nest: str | None) -> list[str]:
     """Nesting columns copied from the cells to their grid (constant inside a grid)."""
     keep = {
-        "community": NAME_COLUMNS,
+        "community": NEST_COLUMNS,
         "street": ("admin_code", "street_code", "street_name"),
         None: (),
     }[nest]
