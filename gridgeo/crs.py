@@ -462,27 +462,29 @@ def convert(lon: Any, lat: Any, src: str, dst: str) -> tuple[np.ndarray, np.ndar
     return out_lon, out_lat
 
 
+def _gcj_delta_point(x0: float, y0: float) -> tuple[float, float]:
+    """GCJ-02 offset (degrees) of one WGS 84 point; per-point twin of :func:`_gcj_delta`."""
+    x, y = x0 - 105.0, y0 - 35.0
+    common = (20 * math.sin(6 * math.pi * x) + 20 * math.sin(2 * math.pi * x)) * 2 / 3
+    dy = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x)) + common
+    dy += (20 * math.sin(math.pi * y) + 40 * math.sin(math.pi * y / 3)) * 2 / 3
+    dy += (160 * math.sin(math.pi * y / 12) + 320 * math.sin(math.pi * y / 30)) * 2 / 3
+    dx = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x)) + common
+    dx += (20 * math.sin(math.pi * x) + 40 * math.sin(math.pi * x / 3)) * 2 / 3
+    dx += (150 * math.sin(math.pi * x / 12) + 300 * math.sin(math.pi * x / 30)) * 2 / 3
+    rad = y0 / 180 * math.pi
+    magic = 1 - _GCJ_EE * math.sin(rad) ** 2
+    dy = dy * 180 / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * math.sqrt(magic)) * math.pi)
+    dx = dx * 180 / (_GCJ_A / math.sqrt(magic) * math.cos(rad) * math.pi)
+    return dx, dy
+
+
 def _convert_point_slow(lon: float, lat: float, src: str, dst: str) -> tuple[float, float]:
     """Per-point pure-Python twin of :func:`convert` (tests and benchmarks only)."""
     region = china_region()
 
     def inside(x: float, y: float) -> bool:
         return math.isfinite(x) and math.isfinite(y) and region.contains(shapely.Point(x, y))
-
-    def delta(x0: float, y0: float) -> tuple[float, float]:
-        x, y = x0 - 105.0, y0 - 35.0
-        common = (20 * math.sin(6 * math.pi * x) + 20 * math.sin(2 * math.pi * x)) * 2 / 3
-        dy = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x)) + common
-        dy += (20 * math.sin(math.pi * y) + 40 * math.sin(math.pi * y / 3)) * 2 / 3
-        dy += (160 * math.sin(math.pi * y / 12) + 320 * math.sin(math.pi * y / 30)) * 2 / 3
-        dx = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x)) + common
-        dx += (20 * math.sin(math.pi * x) + 40 * math.sin(math.pi * x / 3)) * 2 / 3
-        dx += (150 * math.sin(math.pi * x / 12) + 300 * math.sin(math.pi * x / 30)) * 2 / 3
-        rad = y0 / 180 * math.pi
-        magic = 1 - _GCJ_EE * math.sin(rad) ** 2
-        dy = dy * 180 / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * math.sqrt(magic)) * math.pi)
-        dx = dx * 180 / (_GCJ_A / math.sqrt(magic) * math.cos(rad) * math.pi)
-        return dx, dy
 
     def to_bd(x: float, y: float) -> tuple[float, float]:
         z = math.hypot(x, y) + 0.00002 * math.sin(y * _BD_XPI)
@@ -511,7 +513,7 @@ def _convert_point_slow(lon: float, lat: float, src: str, dst: str) -> tuple[flo
         return wx, wy
 
     def shift(x: float, y: float) -> tuple[float, float]:
-        dx, dy = delta(x, y)
+        dx, dy = _gcj_delta_point(x, y)
         return x + dx, y + dy
 
     def gcj_to_wgs(x: float, y: float) -> tuple[float, float]:
