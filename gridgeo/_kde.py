@@ -81,6 +81,26 @@ def _binned(xy: np.ndarray, origin: tuple[float, float], pixel: float, shape: tu
     return row[ok], col[ok]
 
 
+def _padded_bins(
+    xy: np.ndarray,
+    origin: tuple[float, float],
+    pixel: float,
+    shape: tuple[int, int],
+    bandwidth: float,
+    kernel: str,
+) -> tuple[int, tuple[float, float], np.ndarray, np.ndarray]:
+    """Bin points on the grid grown by the kernel's reach on every side (shared by both twins).
+
+    Returns the pad in pixels, the padded grid's north-west corner, and each point's row and
+    column on it.
+    """
+    pad = int(np.ceil(_reach(bandwidth, kernel) / pixel))
+    big = (shape[0] + 2 * pad, shape[1] + 2 * pad)
+    big_origin = (origin[0] - pad * pixel, origin[1] + pad * pixel)
+    row, col = _binned(xy, big_origin, pixel, big)
+    return pad, big_origin, row, col
+
+
 def density_fft(
     xy: np.ndarray,
     origin: tuple[float, float],
@@ -90,11 +110,8 @@ def density_fft(
     kernel: str,
 ) -> np.ndarray:
     """Density (points per km²) at pixel centres; ``origin`` is the north-west corner."""
-    pad = int(np.ceil(_reach(bandwidth, kernel) / pixel))
-    big = (shape[0] + 2 * pad, shape[1] + 2 * pad)
-    big_origin = (origin[0] - pad * pixel, origin[1] + pad * pixel)
-    row, col = _binned(xy, big_origin, pixel, big)
-    counts = np.zeros(big)
+    pad, _, row, col = _padded_bins(xy, origin, pixel, shape, bandwidth, kernel)
+    counts = np.zeros((shape[0] + 2 * pad, shape[1] + 2 * pad))
     np.add.at(counts, (row, col), 1.0)
     off = np.arange(-pad, pad + 1) * pixel
     d2 = off[None, :] ** 2 + off[:, None] ** 2
@@ -114,10 +131,7 @@ def density_direct(
     kernel: str,
 ) -> np.ndarray:
     """Per-point twin of :func:`density_fft` (same binning), for tests. O(points x pixels)."""
-    pad = int(np.ceil(_reach(bandwidth, kernel) / pixel))
-    big = (shape[0] + 2 * pad, shape[1] + 2 * pad)
-    big_origin = (origin[0] - pad * pixel, origin[1] + pad * pixel)
-    row, col = _binned(xy, big_origin, pixel, big)
+    _, big_origin, row, col = _padded_bins(xy, origin, pixel, shape, bandwidth, kernel)
     px = big_origin[0] + (col + 0.5) * pixel  # binned positions (pixel centres)
     py = big_origin[1] - (row + 0.5) * pixel
     cx = origin[0] + (np.arange(shape[1]) + 0.5) * pixel
