@@ -652,6 +652,6 @@ def _mark_shallow(
         pix = col[ok] * nx + rr[ok] if transpose else rr[ok] * nx + col[ok]
         who = sid[ok]
         prev = owner[pix]
-        multi[pix[(prev >= 0) & (prev != who)]] = True  # met by an earlier segment
+        multi[pix[prev >= 0]] = True  # met by an earlier segment (never this one: see above)
         owner[pix] = who
         multi[pix[owner[pix] != who]] = True  # two segments of this batch
