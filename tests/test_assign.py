@@ -1,4 +1,4 @@
-"""Tests for gridgeo.assign: statuses, the boundary rule, engines, routing, duplicates, Dask."""
+"""Tests for gridgeo.assignment: statuses, the boundary rule, engines, routing, duplicates, Dask."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
 import gridgeo as gg
-from gridgeo._pip import CellLocator, contains_shifted_exact
-from gridgeo.assign import LevelRules, flag_duplicates, route, summary
+from gridgeo.assignment import LevelRules, flag_duplicates, route, summary
+from gridgeo.assignment._engines import CellLocator, contains_shifted_exact
 from gridgeo.errors import ColumnError, CRSError, DuplicateIdError, GeometryError
 
 CRS_GK = "EPSG:4547"  # CGCS2000 GK zone 114E
@@ -110,9 +110,9 @@ def test_tolerance_zero_means_outside(net):
 def test_module_is_callable_both_spellings(net):
     reports = _status_reports()
     a = gg.assign(reports, net, tolerance=10)
-    b = gg.assign.assign(reports, net, tolerance=10)
+    b = gg.assignment.assign(reports, net, tolerance=10)
     pd.testing.assert_frame_equal(a, b)
-    assert callable(gg.assign) and callable(gg.assign.route)
+    assert callable(gg.assign) and callable(gg.assignment.route)
 
 
 def test_coord_status_and_issue_from_reader(net):

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely import Point, box
 
-from gridgeo import _density, _offline, _static, maps
+from gridgeo import maps
 from gridgeo.crs import convert
 from gridgeo.errors import (
     ColumnError,
@@ -26,6 +26,8 @@ from gridgeo.errors import (
     GridgeoError,
     InputFileError,
 )
+from gridgeo.maps import _assets as _offline
+from gridgeo.maps import _density, _static
 
 X0, Y0 = 541_000.0, 2_555_000.0  # EPSG:4547 near 114.4E 23.1N
 

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgeo import _emerging, _gistar, _kde, _warnings
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -36,6 +35,7 @@ from gridgeo._validate import (
     require_unique,
 )
 from gridgeo.errors import ColumnError, EmptyInputError
+from gridgeo.hotspots import _emerging, _gistar, _kde, _warnings
 
 __all__ = [
     "DensitySurface",

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from gridgeo._calendar import WorkCalendar
+from gridgeo.calendar import WorkCalendar
 from gridgeo.errors import ColumnError
 
 TIME_COLUMNS = ("reported_at", "filed_at", "dispatched_at", "disposed_at", "closed_at")

@@ -20,11 +20,11 @@ import pandas as pd
 import shapely
 
 from gridgeo import _adjacency
-from gridgeo._cellcode import CODE_PARTS, NEST_COLUMNS, normalise_part
-from gridgeo._partition import Graph
 from gridgeo._validate import require_columns
+from gridgeo.cells._codes import CODE_PARTS, NEST_COLUMNS, normalise_part
 from gridgeo.crs import to_metric
 from gridgeo.errors import CodingError
+from gridgeo.grids._partition import Graph
 
 NEST_KEYS: dict[str | None, tuple[str, ...]] = {
     "community": ("admin_code", "street_code", "community_code"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,6 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from gridgeo.coverage import CoverageReport
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ _MAX_ROWS = 300
 
 
 def render(
-    rep: CoverageReport,
+    rep: Any,
     *,
     titles: dict[str, str],
     tables: dict[str, pd.DataFrame],
@@ -127,7 +126,7 @@ def _setup_fonts() -> bool:
     return False
 
 
-def coverage_figure(rep: CoverageReport, i: int) -> Figure | None:
+def coverage_figure(rep: Any, i: int) -> Figure | None:
     """Map of cells: service coverage, never-patrolled cells and grid outlines."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -164,7 +163,7 @@ def coverage_figure(rep: CoverageReport, i: int) -> Figure | None:
     return fig
 
 
-def kpi_figure(rep: CoverageReport, i: int) -> Figure | None:
+def kpi_figure(rep: Any, i: int) -> Figure | None:
     """Bar chart of on-time closure rate per grid, with the overall rate."""
     from matplotlib.figure import Figure
 

@@ -1,4 +1,4 @@
-"""Point-in-polygon engines behind :mod:`gridgeo.assign` (private).
+"""Point-in-polygon engines behind :mod:`gridgeo.assignment` (private).
 
 The boundary rule
 -----------------

@@ -1,8 +1,7 @@
 """Assign reports to base cells and responsibility grids; route them to departments.
 
-``gridgeo.assign`` is both this module and a function: ``gg.assign(reports, cells)`` calls
-:func:`assign`, and ``gg.assign.route(...)``, ``gg.assign.summary(...)`` reach the rest (the
-module's class is a :class:`types.ModuleType` subclass with ``__call__``; see the bottom).
+The public face is :mod:`gridgeo.assignment`; :func:`assign` is also ``gg.assign`` at the top
+level, and ``gg.assignment.route(...)``, ``gg.assignment.summary(...)`` reach the rest.
 
 Every report comes back, in input order and with its index, columns and CRS, plus:
 
@@ -28,7 +27,7 @@ decided exactly (orientation signs with an exact-arithmetic fallback), never wit
 epsilon. A point covered by one cell only — including one on the outer edge of the district —
 goes to that cell. On the outer edge where two cells meet, the nudges west-north, east-south and
 west-south are tried in turn (so the half-open rule holds along the other axis). The engines
-live in :mod:`gridgeo._pip`.
+live in :mod:`gridgeo.assignment._engines`.
 
 **Snapping.** A point outside every cell but within ``tolerance`` metres of one (GPS error at
 the district edge) is ``snapped`` to the nearest cell; ties go to the first cell in row order.
@@ -37,8 +36,6 @@ the district edge) is ``snapped`` to the nearest cell; ties go to the first cell
 from __future__ import annotations
 
 import logging
-import sys
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +48,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS, Transformer
 
-from gridgeo import _routing
 from gridgeo._gc import gc_paused
-from gridgeo._pip import ENGINES, CellLocator
-from gridgeo._routing import LevelRules, flag_duplicates, route
 from gridgeo._validate import (
     optional_import,
     require_columns,
@@ -66,9 +60,12 @@ from gridgeo._validate import (
     require_valid,
     rows_preview,
 )
+from gridgeo.assignment import _routing
+from gridgeo.assignment._engines import ENGINES, CellLocator
+from gridgeo.assignment._routing import LevelRules, route
 from gridgeo.errors import ColumnError, CRSError
 
-__all__ = ["ENGINES", "STATUSES", "LevelRules", "assign", "flag_duplicates", "route", "summary"]
+__all__ = ["ENGINES", "STATUSES", "assign", "summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -585,7 +582,7 @@ def assign(
         require_crs(reports, "reports")
     prepared = _prepare_cells(cells, grids)
     if rules is not None and not isinstance(rules, LevelRules):
-        msg = f"rules must be a gridgeo.assign.LevelRules, got {type(rules).__name__}."
+        msg = f"rules must be a gridgeo.assignment.LevelRules, got {type(rules).__name__}."
         raise TypeError(msg)
     result = _assign_frame(reports, prepared, opts)
     counts = result.attrs["status_counts"]
@@ -681,16 +678,3 @@ def _assign_dask(reports: Any, prepared: _Cells, opts: dict[str, Any]) -> Any:
         shared = dask.delayed(lambda cells: cells)(future)
         logger.info("cells broadcast to %d Dask workers", len(client.scheduler_info()["workers"]))
     return reports.map_partitions(_assign_partition, shared, opts, meta=meta)
-
-
-# --------------------------------------------------------------------------------------------
-# ``gridgeo.assign`` is callable: gg.assign(reports, cells) == gg.assign.assign(reports, cells)
-# --------------------------------------------------------------------------------------------
-class _CallableModule(types.ModuleType):
-    """Module type whose instances call :func:`assign` (so ``gg.assign(...)`` works)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return assign(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gridgeo._cellcode import NEST_COLUMNS
+from gridgeo.cells._codes import NEST_COLUMNS
 
 _POLYGONAL = (3, 6)
 

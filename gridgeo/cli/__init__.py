@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "demo":
-            from gridgeo._demo import run_demo
+            from gridgeo.cli._demo import run_demo
 
             result = run_demo(
                 args.out,

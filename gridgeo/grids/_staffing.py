@@ -9,7 +9,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridgeo._gridplan import GridPlan, check_plan
 from gridgeo._validate import (
     require_columns,
     require_geodataframe,
@@ -19,6 +18,7 @@ from gridgeo._validate import (
 )
 from gridgeo.crs import to_metric
 from gridgeo.errors import ColumnError
+from gridgeo.grids._plan import GridPlan, check_plan
 
 __all__ = ["DEFAULT_TYPES", "classify", "staffing"]
 

@@ -30,7 +30,7 @@ from pyogrio import read_dataframe
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gridgeo import _demo_reports as _gen
+from gridgeo.datasets import _reports as _gen
 from gridgeo.errors import InputFileError
 
 __all__ = ["DemoCity", "demo_city", "demo_patrols", "demo_reports"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gridgeo._atomic import atomic_path
+from gridgeo.io._atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     """Run the demo chain and return what it wrote (see the module docstring)."""
-    from gridgeo import assign as assign_mod
+    from gridgeo import assignment as assign_mod
     from gridgeo import cells as cells_mod
     from gridgeo import coverage, datasets, grids, hotspots, io, maps
 

@@ -2,7 +2,7 @@
 coverage, warnings and rankings — as HTML, Excel and data.
 
 :func:`report` builds a :class:`CoverageReport`; each section is a DataFrame (with geometries
-where it maps). KPI definitions are in :mod:`gridgeo._kpi` and repeated in :func:`report`.
+where it maps). KPI definitions are in :mod:`gridgeo.coverage._kpi` and repeated in :func:`report`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgeo import _kpi
-from gridgeo._atomic import atomic_path
-from gridgeo._calendar import WorkCalendar
-from gridgeo._network import network_distance, straight_distance
-from gridgeo._report_text import (
+from gridgeo._validate import (
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_positive,
+)
+from gridgeo.calendar import WorkCalendar
+from gridgeo.categories import default_categories
+from gridgeo.coverage import _kpi
+from gridgeo.coverage._network import network_distance, straight_distance
+from gridgeo.coverage._report_text import (
     _TITLES,
     _display,
     _flat,
@@ -34,14 +40,8 @@ from gridgeo._report_text import (
     _plain,
     _translate,
 )
-from gridgeo._validate import (
-    require_columns,
-    require_crs,
-    require_geodataframe,
-    require_positive,
-)
-from gridgeo.categories import default_categories
 from gridgeo.crs import local_crs
+from gridgeo.io._atomic import atomic_path
 
 __all__ = ["CoverageReport", "WorkCalendar", "patrol_coverage", "report", "service_coverage"]
 
@@ -179,7 +179,7 @@ class CoverageReport:
         >>> "Case KPIs by grid" in p.read_text(encoding="utf-8")
         True
         """
-        from gridgeo._report_html import render
+        from gridgeo.coverage._report_html import render
 
         i = _lang(lang)
         titles = {k: v[i] for k, v in _TITLES.items()}
@@ -344,7 +344,7 @@ def service_coverage(
     """Share of cells (and population) within walking distance of a service station.
 
     Distance runs from each cell's representative point to the nearest station, along the
-    street network when ``streets`` is given (see :mod:`gridgeo._network`), else straight.
+    street network when ``streets`` is given (see :mod:`gridgeo.coverage._network`), else straight.
 
     Parameters
     ----------
@@ -694,7 +694,7 @@ def _period(
 
 
 def _figures(rep: CoverageReport, i: int) -> dict[str, str]:
-    from gridgeo._report_html import coverage_figure, kpi_figure
+    from gridgeo.coverage._report_html import coverage_figure, kpi_figure
 
     out: dict[str, str] = {}
     for key, fn in (("map", coverage_figure), ("kpi", kpi_figure)):

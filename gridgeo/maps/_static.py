@@ -29,13 +29,6 @@ from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS
 from tqdm import tqdm
 
-from gridgeo._density import (
-    EMERGING_COLOURS,
-    GI_COLOURS,
-    QUALITATIVE,
-    greedy_colours,
-    raster_points,
-)
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -44,6 +37,13 @@ from gridgeo._validate import (
     require_nonempty,
 )
 from gridgeo.errors import ColumnError, InputFileError
+from gridgeo.maps._density import (
+    EMERGING_COLOURS,
+    GI_COLOURS,
+    QUALITATIVE,
+    greedy_colours,
+    raster_points,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -46,8 +46,14 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from gridgeo import _adjacency, _partition
-from gridgeo._gridbuild import (
+from gridgeo import _adjacency
+from gridgeo._validate import (
+    rows_preview,
+)
+from gridgeo.crs import to_metric
+from gridgeo.errors import PlanError
+from gridgeo.grids import _partition
+from gridgeo.grids._build import (
     allocate_grids,
     cell_weights,
     check_cells,
@@ -57,7 +63,7 @@ from gridgeo._gridbuild import (
     locked_mask,
     old_codes,
 )
-from gridgeo._gridplan import (
+from gridgeo.grids._plan import (
     BalanceSummary,
     EditResult,
     GridDiff,
@@ -71,12 +77,7 @@ from gridgeo._gridplan import (
     row_height,
     sub_graph,
 )
-from gridgeo._gridstaff import DEFAULT_TYPES, classify, staffing
-from gridgeo._validate import (
-    rows_preview,
-)
-from gridgeo.crs import to_metric
-from gridgeo.errors import PlanError
+from gridgeo.grids._staffing import DEFAULT_TYPES, classify, staffing
 
 __all__ = [
     "DEFAULT_TYPES",
@@ -121,7 +122,7 @@ def build(
     (at least one grid per part; Huntington-Hill rule), or ``round(part weight / target)``
     grids each with ``target``. Each part is then cut into its grids by seeded region growth
     and a local search that moves boundary cells and re-splits pairs of neighbouring grids
-    (see :mod:`gridgeo._partition`): balance first, then compactness (shorter boundaries).
+    (see :mod:`gridgeo.grids._partition`): balance first, then compactness (shorter boundaries).
 
     Parameters
     ----------

@@ -32,9 +32,6 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gridgeo import _blocks, _cellcheck, _cellcode, _cellgrid
-from gridgeo._cellcheck import CellValidation, Recoding
-from gridgeo._cellcode import CODE_PARTS, NEST_COLUMNS
 from gridgeo._validate import (
     optional_import,
     require_columns,
@@ -45,6 +42,12 @@ from gridgeo._validate import (
     require_positive,
     require_valid,
 )
+from gridgeo.cells import _blocks
+from gridgeo.cells import _checks as _cellcheck
+from gridgeo.cells import _codes as _cellcode
+from gridgeo.cells import _lattice as _cellgrid
+from gridgeo.cells._checks import CellValidation, Recoding
+from gridgeo.cells._codes import CODE_PARTS, NEST_COLUMNS
 from gridgeo.crs import to_metric
 from gridgeo.errors import ColumnError
 

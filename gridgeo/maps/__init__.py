@@ -38,8 +38,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgeo import _density
-from gridgeo._density import (
+from gridgeo._validate import (
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_geom_types,
+    require_nonempty,
+)
+from gridgeo.errors import InputFileError
+from gridgeo.maps import _density
+from gridgeo.maps._assets import localise_html
+from gridgeo.maps._density import (
     EMERGING_COLOURS,
     GI_COLOURS,
     STATUS_COLOURS,
@@ -51,7 +60,7 @@ from gridgeo._density import (
     ramp_colours,
     rgba_image_png,
 )
-from gridgeo._folium import (
+from gridgeo.maps._interactive import (
     BasemapError,
     _add_geojson,
     _escaped,
@@ -66,22 +75,13 @@ from gridgeo._folium import (
     _system_of,
     _to_lonlat,
 )
-from gridgeo._offline import localise_html
-from gridgeo._static import (
+from gridgeo.maps._static import (
     plot_grids,
     plot_heatmap,
     plot_hotspots,
     save_figure,
     signboards,
 )
-from gridgeo._validate import (
-    require_columns,
-    require_crs,
-    require_geodataframe,
-    require_geom_types,
-    require_nonempty,
-)
-from gridgeo.errors import InputFileError
 
 logger = logging.getLogger(__name__)
 

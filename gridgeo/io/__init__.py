@@ -30,14 +30,14 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridgeo import _encoding, _reports
-from gridgeo._atomic import atomic_fileset, atomic_path
 from gridgeo._validate import optional_import, require_geodataframe
 from gridgeo.errors import (
     ColumnError,
     EncodingError,
     InputFileError,
 )
+from gridgeo.io import _encoding, _reports
+from gridgeo.io._atomic import atomic_fileset, atomic_path
 
 __all__ = ["read_layer", "read_postgis", "read_reports", "write_layer"]
 

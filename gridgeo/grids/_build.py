@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgeo import _partition
-from gridgeo._gridplan import number_grids, row_height
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -24,6 +22,8 @@ from gridgeo._validate import (
     rows_preview,
 )
 from gridgeo.errors import ColumnError, PlanError
+from gridgeo.grids import _partition
+from gridgeo.grids._plan import number_grids, row_height
 
 logger = logging.getLogger("gridgeo.grids")
 

@@ -1,6 +1,6 @@
-"""Routing (监管分离), response levels and duplicate flagging for :mod:`gridgeo.assign`.
+"""Routing (监管分离), response levels and duplicate flagging for :mod:`gridgeo.assignment`.
 
-Public names are re-exported by :mod:`gridgeo.assign`; import them from there.
+Public names are re-exported by :mod:`gridgeo.assignment`; import them from there.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def route(
     Parameters
     ----------
     assigned : DataFrame
-        Reports, normally the output of :func:`gridgeo.assign.assign` (``grid_code``,
+        Reports, normally the output of :func:`gridgeo.assignment.assign` (``grid_code``,
         ``cell_code`` and ``duplicate_of`` are used when present).
     categories : DataFrame, dict, path or None
         Category table (see :func:`gridgeo.categories.load`), or ``{code: department}``
@@ -192,7 +192,7 @@ def route(
     require_columns(assigned, [category_col], "assigned")
     rules = LevelRules() if rules is None else rules
     if not isinstance(rules, LevelRules):
-        msg = f"rules must be a gridgeo.assign.LevelRules, got {type(rules).__name__}."
+        msg = f"rules must be a gridgeo.assignment.LevelRules, got {type(rules).__name__}."
         raise TypeError(msg)
     table = category_table(categories)
     owners = dict(owners or {})

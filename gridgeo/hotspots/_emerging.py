@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gridgeo import _gistar, _weights
 from gridgeo._validate import require_columns
 from gridgeo.errors import ColumnError
+from gridgeo.hotspots import _gistar, _weights
 
 __all__ = [
     "PATTERNS",

@@ -6,13 +6,10 @@ language (``"en"``, ``"zh"``); :func:`evaluate` applies the rules level by level
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from gridgeo.hotspots import WarningRules
 
 __all__ = ["LEVEL_ORDER", "REASONS", "evaluate", "level_reasons"]
 
@@ -40,7 +37,7 @@ _CONFIDENCE = {3: 99, 2: 95, 1: 90, -1: 90, -2: 95, -3: 99}
 
 
 def level_reasons(
-    df: pd.DataFrame, rules: WarningRules, level: str, text: dict[str, str]
+    df: pd.DataFrame, rules: Any, level: str, text: dict[str, str]
 ) -> list[list[str]]:
     """The reasons (possibly none) why each row of ``df`` matches the rules of ``level``."""
     n = len(df)
@@ -76,7 +73,7 @@ def level_reasons(
     return reasons
 
 
-def evaluate(hot: pd.DataFrame, rules: WarningRules, lang: str) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(hot: pd.DataFrame, rules: Any, lang: str) -> tuple[np.ndarray, np.ndarray]:
     """``(level, reason)`` object arrays: the highest matching level and its joined reasons."""
     level = np.full(len(hot), "", dtype=object)
     reason = np.full(len(hot), "", dtype=object)

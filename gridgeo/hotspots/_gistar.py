@@ -20,8 +20,8 @@ import scipy.sparse as sp
 import shapely
 from scipy import stats
 
-from gridgeo import _weights
 from gridgeo._validate import require_positive
+from gridgeo.hotspots import _weights
 
 __all__ = [
     "LEVELS",

@@ -40,8 +40,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
-from gridgeo._china import china_region, inside_china
 from gridgeo._validate import is_metric, require_crs, require_geodataframe, rows_preview
+from gridgeo.crs._china import china_region, inside_china
 from gridgeo.errors import CoordinateError, CRSError
 
 __all__ = ["SYSTEMS", "convert", "from_declared", "local_crs", "to_metric", "to_system"]
