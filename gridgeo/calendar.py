@@ -1,7 +1,8 @@
 """Workday calendar for case deadlines: working hours, working days, weekends and holidays.
 
 Deadlines in digital urban management are counted in **working hours** or **working days**
-(DESIGN.md). The calendar counts working time as a piecewise-linear clock ``W(t)``: minutes of
+(the usual rule of city case systems). The calendar counts working time as a piecewise-linear
+clock ``W(t)``: minutes of
 working time from a reference day to ``t``. It advances only during the office hours of working
 days. Then, for arrays of timestamps, vectorised:
 

@@ -165,7 +165,7 @@ def test_gcj02_declared_input():
     centres = cells.geometry.centroid.to_crs(4326)
     lon, lat = convert(centres.x.to_numpy(), centres.y.to_numpy(), "wgs84", "gcj02")
     reports = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    out = gg.assign(reports, cells, coords="gcj02")
+    out = gg.assign(reports, cells, crs="gcj02")
     assert (out["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
     naive = gg.assign(reports, cells)  # GCJ-02 taken as WGS 84: shifted by hundreds of metres
     assert (naive["cell_code"].to_numpy() != cells["cell_code"].to_numpy()).mean() > 0.5
@@ -181,8 +181,8 @@ def test_bad_inputs_raise_gridgeo_errors(net):
         gg.assign(reports, net, tolerance=-1)
     with pytest.raises(ValueError, match="engine"):
         gg.assign(reports, net, engine="magic")
-    with pytest.raises(CRSError, match="coords"):
-        gg.assign(reports, net, coords="mars")
+    with pytest.raises(CRSError, match="crs must be"):
+        gg.assign(reports, net, crs="mars")
     with pytest.raises(TypeError, match="GeoDataFrame"):
         gg.assign(pd.DataFrame({"a": [1]}), net)
     with pytest.raises(CRSError):

@@ -36,6 +36,7 @@ the district edge) is ``snapped`` to the nearest cell; ties go to the first cell
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ from gridgeo._validate import (
 from gridgeo.assignment import _routing
 from gridgeo.assignment._engines import ENGINES, CellLocator
 from gridgeo.assignment._routing import LevelRules, route
+from gridgeo.crs import declared_system, real
 from gridgeo.errors import ColumnError, CRSError
 
 __all__ = ["ENGINES", "STATUSES", "assign", "summary"]
@@ -132,6 +134,7 @@ def _prepare_cells(cells: Any, grids: Any) -> _Cells:
             raise TypeError(msg)
         cells, grids = plan_cells, cells  # a GridPlan: its cells, and itself as the grids
     require_geodataframe(cells, "cells")
+    cells = real(cells)
     require_nonempty(cells, "cells")
     require_crs(cells, "cells")
     require_columns(cells, ["cell_code"], "cells")
@@ -279,9 +282,9 @@ def _to_cells_crs(
 
         with gc_paused():
             tmp = gpd.GeoDataFrame(geometry=shapely.points(x[idx], y[idx]))
-        real = from_declared(tmp, coords)
-        x[idx], y[idx] = shapely.get_x(real.geometry.values), shapely.get_y(real.geometry.values)
-        src = real.crs
+        conv = from_declared(tmp, coords)
+        x[idx], y[idx] = shapely.get_x(conv.geometry.values), shapely.get_y(conv.geometry.values)
+        src = conv.crs
     elif coords == "wgs84":
         src = CRS.from_epsg(4326)
     if not CRS.from_user_input(src).equals(target):
@@ -466,6 +469,7 @@ def assign(
     grids: Any = None,
     tolerance: float = 0.0,
     *,
+    crs: str | None = None,
     coords: str | None = None,
     engine: str = "auto",
     categories: pd.DataFrame | Mapping[str, str] | str | Path | None = None,
@@ -500,9 +504,13 @@ def assign(
     tolerance : float
         Metres: a point outside every cell but within this distance of one is ``snapped`` to
         the nearest cell. 0 disables snapping.
-    coords : {"gcj02", "bd09", "wgs84", "cgcs2000"}, optional
+    crs : {"gcj02", "bd09", "wgs84", "cgcs2000"}, optional
         Declare that the point coordinates are lon/lat in this system (whatever CRS the
         layer carries); GCJ-02/BD-09 are converted with :func:`gridgeo.crs.from_declared`.
+        Not needed when the layer was declared already (:func:`gridgeo.crs.declare`, or read
+        with ``crs=``): that declaration is honoured, for the reports and for the cells.
+    coords : str, optional
+        Former name of ``crs`` (deprecated; gives a ``FutureWarning``).
     engine : {"auto", "fishnet", "raster", "strtree", "exact"}
         Point-in-polygon engine; all give identical results (``exact`` is the slow reference).
     categories : DataFrame, dict, path or None
@@ -560,6 +568,20 @@ def assign(
     >>> out.attrs["status_counts"]["assigned"]
     1
     """
+    if coords is not None:
+        if crs is not None:
+            msg = "pass crs= only (coords= is its former name)."
+            raise TypeError(msg)
+        warnings.warn(
+            "gridgeo.assign(coords=...) is deprecated; use crs=... (the same keyword as "
+            "gridgeo.io.read_reports and read_layer).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        crs = coords
+    if crs is None and not _is_dask(reports):
+        crs = declared_system(reports)
+    coords = crs
     _check_options(tolerance, engine, coords)
     opts = {
         "tolerance": float(tolerance),
@@ -632,7 +654,7 @@ def _check_options(tolerance: float, engine: str, coords: str | None) -> None:
         msg = f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}."
         raise ValueError(msg)
     if coords is not None and _canonical_coords(coords) not in _DECLARED:
-        msg = f"coords must be one of {', '.join(map(repr, _DECLARED))} or None, got {coords!r}."
+        msg = f"crs must be one of {', '.join(map(repr, _DECLARED))} or None, got {coords!r}."
         raise CRSError(msg)
 
 

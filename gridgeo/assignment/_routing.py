@@ -189,7 +189,7 @@ def route(
     >>> route(reports, categories={"E0101": "街道办"})["department"].iloc[0]
     '街道办'
     """
-    require_columns(assigned, [category_col], "assigned")
+    require_columns(assigned, [category_col], "assigned", params={category_col: "category_col"})
     rules = LevelRules() if rules is None else rules
     if not isinstance(rules, LevelRules):
         msg = f"rules must be a gridgeo.assignment.LevelRules, got {type(rules).__name__}."
@@ -454,7 +454,12 @@ def flag_duplicates(
 
     require_geodataframe(reports, "reports")
     require_crs(reports, "reports")
-    require_columns(reports, [category_col, time_col], "reports")
+    require_columns(
+        reports,
+        [category_col, time_col],
+        "reports",
+        params={category_col: "category_col", time_col: "time_col"},
+    )
     geoms = reports.geometry.values
     good = ~np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     good &= np.asarray(shapely.get_type_id(geoms)) == 0

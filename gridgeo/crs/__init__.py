@@ -44,7 +44,17 @@ from gridgeo._validate import is_metric, require_crs, require_geodataframe, rows
 from gridgeo.crs._china import china_region, inside_china
 from gridgeo.errors import CoordinateError, CRSError
 
-__all__ = ["SYSTEMS", "convert", "from_declared", "local_crs", "to_metric", "to_system"]
+__all__ = [
+    "SYSTEMS",
+    "convert",
+    "declare",
+    "declared_system",
+    "from_declared",
+    "local_crs",
+    "real",
+    "to_metric",
+    "to_system",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +129,9 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Returns
     -------
     GeoDataFrame
-        The same object when already projected in metres, otherwise a reprojected copy.
+        The same object when already projected in metres, otherwise a reprojected copy. A
+        layer declared GCJ-02 or BD-09 (:func:`declare`, :func:`to_system`) is first converted
+        to real WGS 84 coordinates, so it lands where it belongs, not ~500 m off.
 
     Raises
     ------
@@ -134,11 +146,103 @@ def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     >>> to_metric(pts).crs.to_epsg()
     4547
     """
+    gdf = real(gdf)
     require_crs(gdf, "layer")
     crs = gdf.crs
     if is_metric(crs):
         return gdf
     return gdf.to_crs(local_crs(gdf))
+
+
+def declared_system(gdf: gpd.GeoDataFrame) -> str | None:
+    """The coordinate system a layer is declared to be in, or ``None`` for plain CRS layers.
+
+    The declaration is ``attrs["coordinate_system"]``, set by :func:`declare`,
+    :func:`to_system` and the readers' ``crs=`` option; only ``"gcj02"`` and ``"bd09"``
+    change what the coordinates mean (the others are plain EPSG:4326/4490).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> amap = declare(gpd.GeoDataFrame(geometry=[Point(116.397546, 39.908954)]), "gcj02")
+    >>> declared_system(amap)
+    'gcj02'
+    """
+    marked = gdf.attrs.get("coordinate_system") if hasattr(gdf, "attrs") else None
+    return marked if marked in SYSTEMS else None
+
+
+def declare(gdf: gpd.GeoDataFrame, crs: str | CRS) -> gpd.GeoDataFrame:
+    """Return a copy of a layer declared to be in ``crs``, coordinates unchanged.
+
+    Declare once: every gridgeo function that measures or reprojects
+    (:func:`to_metric`, :func:`gridgeo.assign`, :mod:`gridgeo.cells`, :mod:`gridgeo.maps`…)
+    honours the declaration and converts GCJ-02/BD-09 coordinates to real ones first.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Any geometry type.
+    crs : str or pyproj.CRS
+        ``"gcj02"`` or ``"bd09"`` (lon/lat from Amap/Tencent or Baidu), ``"wgs84"``,
+        ``"cgcs2000"``, or any CRS pyproj understands (set as the layer's CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the same coordinates. GCJ-02/BD-09 layers get CRS EPSG:4326 and
+        ``attrs["coordinate_system"]``; others get ``crs`` as their CRS.
+
+    Raises
+    ------
+    CRSError
+        Unknown ``crs``, or a GCJ-02/BD-09 declaration on a projected layer.
+    CoordinateError
+        Coordinates outside lon [-180, 180] / lat [-90, 90] for a lon/lat declaration.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> amap = declare(gpd.GeoDataFrame(geometry=[Point(116.397546, 39.908954)]), "gcj02")
+    >>> metric = to_metric(amap)        # the real position, not the GCJ-02 one
+    >>> x, y = convert([116.397546], [39.908954], "gcj02", "wgs84")
+    >>> wgs = gpd.GeoSeries.from_xy(x, y, crs=4326).to_crs(metric.crs)
+    >>> float(metric.distance(wgs).iloc[0]) < 0.01
+    True
+    """
+    require_geodataframe(gdf, "gdf")
+    known = _declared_known(crs)
+    if known not in ("gcj02", "bd09"):
+        return from_declared(gdf, crs)
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        msg = (
+            f"gdf has the projected CRS {gdf.crs.name!r} but was declared as {known} lon/lat; "
+            "declare its real CRS instead, e.g. declare(gdf, 'EPSG:4547')."
+        )
+        raise CRSError(msg)
+    _check_layer_lonlat(gdf, "gdf", known)
+    return _replace_geometry(gdf, None, CRS.from_epsg(4326), known)
+
+
+def real(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a layer in real coordinates: a GCJ-02/BD-09 declaration converted to WGS 84.
+
+    Layers without such a declaration are returned as they are (the same object).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> amap = declare(gpd.GeoDataFrame(geometry=[Point(116.397546, 39.908954)]), "gcj02")
+    >>> print(f"{real(amap).geometry.x.iloc[0]:.6f}")
+    116.391305
+    """
+    marked = declared_system(gdf)
+    if marked in ("gcj02", "bd09"):
+        return from_declared(gdf, marked)
+    return gdf
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def cell_weights(cells: gpd.GeoDataFrame, weight: str | None, geoms_m: np.ndarra
     if not isinstance(weight, str):
         msg = f"weight must be a column name or None (area), got {type(weight).__name__}."
         raise TypeError(msg)
-    require_columns(cells, [weight], "cells")
+    require_columns(cells, [weight], "cells", params={weight: "weight"})
     values = pd.to_numeric(cells[weight], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():

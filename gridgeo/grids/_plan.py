@@ -150,6 +150,70 @@ class GridPlan:
             + self.summary._repr_html_()
         )
 
+    def plot(self, *, column: str = "deviation", ax: Any = None, cmap: str = "RdYlBu_r") -> Any:
+        """Draw the grids coloured by ``column`` over their base cells (matplotlib).
+
+        Parameters
+        ----------
+        column : str
+            A column of :attr:`grids` (default ``deviation``, weight / target − 1).
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when omitted.
+        cmap : str
+            Matplotlib colour map.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import gridgeo as gg
+        >>> city = gg.datasets.demo_city()
+        >>> cells = gg.cells.code(gg.cells.fishnet(city.district, size=600, nest=city.communities))
+        >>> ax = gg.grids.build(cells, n=15).plot()
+        >>> ax.get_title()
+        'deviation'
+        """
+        import matplotlib.pyplot as plt
+
+        require_columns(self.grids, [column], "plan.grids", params={column: "column"})
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 8))
+        self.cells.boundary.plot(ax=ax, color="#999999", linewidth=0.3)
+        self.grids.plot(column=column, ax=ax, cmap=cmap, legend=True, alpha=0.8)
+        self.grids.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
+        ax.set_title(column)
+        ax.set_axis_off()
+        return ax
+
+    def explore(self, *, column: str = "deviation") -> Any:
+        """An interactive folium map of the grids (``GeoDataFrame.explore``), popups per grid.
+
+        Parameters
+        ----------
+        column : str
+            A column of :attr:`grids` to colour by.
+
+        Returns
+        -------
+        folium.Map
+
+        Examples
+        --------
+        >>> import gridgeo as gg
+        >>> city = gg.datasets.demo_city()
+        >>> cells = gg.cells.code(gg.cells.fishnet(city.district, size=600, nest=city.communities))
+        >>> m = gg.grids.build(cells, n=15).explore()
+        >>> type(m).__name__
+        'Map'
+        """
+        require_columns(self.grids, [column], "plan.grids", params={column: "column"})
+        shown = self.grids.drop(columns=["locked"], errors="ignore")
+        return shown.explore(column=column, cmap="RdYlBu_r", tooltip=["grid_code", column])
+
 
 @dataclass(frozen=True, eq=False)
 class GridDiff:

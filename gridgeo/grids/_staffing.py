@@ -98,7 +98,7 @@ def classify(
     """
     check_plan(plan)
     require_geodataframe(landuse, "landuse")
-    require_columns(landuse, [column], "landuse")
+    require_columns(landuse, [column], "landuse", params={column: "column"})
     require_geom_types(landuse, ["Polygon", "MultiPolygon"], "landuse")
     require_same_crs(plan.grids, landuse, ("plan.grids", "landuse"))
     mapping = dict(DEFAULT_TYPES if types is None else types)
@@ -231,7 +231,7 @@ def staffing(
             raise ColumnError(msg)
         values = col.groupby(plan.cells["grid_code"]).sum().reindex(codes).to_numpy()
     elif isinstance(load, str):
-        require_columns(plan.grids, [load], "plan.grids")
+        require_columns(plan.grids, [load], "plan.grids", params={load: "load"})
         values = pd.to_numeric(plan.grids[load], errors="coerce").fillna(0.0).to_numpy()
     else:
         msg = f"load must be None, a column name or a Series, got {type(load).__name__}."

@@ -67,7 +67,7 @@ def _counted(assigned: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _key_of(layer: pd.DataFrame, key: str | None, name: str) -> str:
     if key is not None:
-        require_columns(layer, [key], name)
+        require_columns(layer, [key], name, params={key: "key"})
         return key
     for k in ("cell_code", "grid_code"):
         if k in layer.columns:
@@ -157,7 +157,12 @@ def counts(
     key = _key_of(cells, key, "cells")
     require_unique(cells[key], key, "cells")
     rep = _counted(assigned, "assigned")
-    require_columns(rep, [key] + ([by] if by else []), "assigned")
+    require_columns(
+        rep,
+        [key] + ([by] if by else []),
+        "assigned",
+        params={key: "key", **({by: "by"} if by else {})},
+    )
     known = rep[key].isin(cells[key])
     if (~known).any():
         logger.warning("%d counted reports have a %s not in cells; ignored", (~known).sum(), key)
@@ -359,7 +364,7 @@ def incremental_morans(
     """
     cells = require_geodataframe(cells, "cells")
     require_metric(cells, "cells")
-    require_columns(cells, [value], "cells")
+    require_columns(cells, [value], "cells", params={value: "value"})
     xy = _gistar.centroids(cells)
     y = cells[value].to_numpy(dtype=np.float64)
     return _gistar.moran_bands(xy, y, distances, n_bands)
@@ -447,7 +452,7 @@ def gistar(
     """
     cells = require_geodataframe(cells, "cells")
     require_nonempty(cells, "cells")
-    require_columns(cells, [value], "cells")
+    require_columns(cells, [value], "cells", params={value: "value"})
     if not pd.api.types.is_numeric_dtype(cells[value]) or cells[value].isna().any():
         msg = f"cells column {value!r} must be numeric without NaN; fill missing values with 0."
         raise ColumnError(msg)
@@ -779,7 +784,7 @@ def time_profile(
     """
     rep = _counted(assigned, "assigned")
     if by is not None:
-        require_columns(rep, [by], "assigned")
+        require_columns(rep, [by], "assigned", params={by: "by"})
     t = _emerging.parse_times(rep, time, "assigned")
     frame = pd.DataFrame({"weekday": t.dt.day_of_week.to_numpy(), "hour": t.dt.hour.to_numpy()})
     keys = ["weekday", "hour"]

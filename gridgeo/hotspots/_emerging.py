@@ -268,7 +268,7 @@ def check_options(time_step_window: Any, time_neighbours: Any) -> None:
 
 def parse_times(df: pd.DataFrame, time: str, name: str) -> pd.Series:
     """Column ``time`` of ``df`` as naive date-times (wall-clock time kept); ColumnError if bad."""
-    require_columns(df, [time], name)
+    require_columns(df, [time], name, params={time: "time"})
     try:
         t = pd.to_datetime(df[time])
     except (ValueError, TypeError) as err:

@@ -173,7 +173,7 @@ def grid_map(
     """
     layer = _check_polygons(grids, "grids", ["grid_code"])
     if column is not None:
-        require_columns(grids, [column], "grids")
+        require_columns(grids, [column], "grids", params={column: "column"})
     m = _start(m, basemap, tianditu_token, offline, tile_system)
     system = _system_of(m)
     if cells is not None:
@@ -495,7 +495,7 @@ def heatmap(
             name,
         )
     if column is not None:
-        require_columns(data, [column], "data")
+        require_columns(data, [column], "data", params={column: "column"})
     m = _start(m, basemap, tianditu_token, offline, tile_system)
     weights = None if column is None else pd.to_numeric(data[column], errors="coerce")
     grid = density_from_points(
@@ -518,7 +518,7 @@ def _count_choropleth(
 ) -> folium.Map:
     from gridgeo.errors import ColumnError
 
-    require_columns(data, [column], "data")
+    require_columns(data, [column], "data", params={column: "column"})
     values = pd.to_numeric(data[column], errors="coerce")
     if values.isna().all():
         msg = f"data column {column!r} must be numeric (per-cell counts); it has no numbers."
