@@ -98,8 +98,14 @@ def _heat_points(n: int = 3000) -> gpd.GeoDataFrame:
 
 
 @contextmanager
-def _open(path: Path, launch: dict[str, Any]) -> Iterator[tuple[Any, list[str]]]:
-    """Open ``path`` (file://) with all other requests aborted; yield (page, problems)."""
+def _open(
+    path: Path, launch: dict[str, Any], *, tiles: str | None = None
+) -> Iterator[tuple[Any, list[str]]]:
+    """Open ``path`` (file://) with all other requests aborted; yield (page, problems).
+
+    Requests to the ``tiles`` host (the basemap, the one allowed outside resource) are aborted
+    too but not counted as problems.
+    """
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
@@ -111,12 +117,19 @@ def _open(path: Path, launch: dict[str, Any]) -> Iterator[tuple[Any, list[str]]]
                 "console",
                 lambda msg: (
                     problems.append(f"console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"}
+                    if msg.type in {"error", "warning"} and not (tiles and "ERR_FAILED" in msg.text)
                     else None
                 ),
             )
             page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-            page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+
+            def is_tile(url: str) -> bool:
+                return tiles is not None and tiles in url
+
+            page.on(
+                "requestfailed",
+                lambda req: None if is_tile(req.url) else problems.append(f"failed: {req.url}"),
+            )
             page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
 
             def only_local(route: Any) -> None:
@@ -124,7 +137,8 @@ def _open(path: Path, launch: dict[str, Any]) -> Iterator[tuple[Any, list[str]]]
                 if url.startswith(("file://", "data:")):
                     route.continue_()
                 else:
-                    problems.append(f"outside request: {url}")
+                    if not is_tile(url):
+                        problems.append(f"outside request: {url}")
                     route.abort()
 
             page.route("**/*", only_local)
@@ -273,9 +287,7 @@ def test_demo_style_map_beside_assets_fits_the_district(
         assert not (w <= fp.x <= e and s <= fp.y <= n)  # ...and the outlier is not
         assert (e - w) < 4 * (ge - gw)  # fitted to it, not zoomed out
         for label in ("Hot spots", "Warnings", "Heat"):
-            page.locator(".leaflet-control-layers label", has_text=label).locator(
-                "input"
-            ).uncheck()
+            page.locator(".leaflet-control-layers label", has_text=label).locator("input").uncheck()
         popup = _click_feature(page, _centre(grids, 4))
         assert "441302001001005" in popup and "江北社区" in popup
         shot = tmp_path / "map.png"
@@ -323,4 +335,33 @@ def test_folium_icon_markers_work_offline(tmp_path: Path, chromium_launch: dict)
             "() => getComputedStyle(document.querySelector('.fa-rotate-45')).transform"
         )
         assert rotation not in ("none", "")
+    assert not problems, problems
+
+
+@pytest.mark.slow
+def test_demo_map_works_offline(tmp_path: Path, chromium_launch: dict) -> None:
+    """The demo's own map.html (OpenStreetMap tiles, blocked here) shows every layer."""
+    from gridgeo import _demo
+
+    result = _demo.run_demo(tmp_path / "demo", n_reports=3000, progress=False)
+    out = result.files["interactive map (HTML)"]
+    _assert_offline_page(out)
+    grids = gpd.read_file(tmp_path / "demo" / "cells_grids.gpkg", layer="grids")
+    with _open(out, chromium_launch, tiles="tile.openstreetmap.org") as (page, problems):
+        labels = _layer_labels(page)
+        for name in ("Grids", "Cells", "Hot spots", "Reports"):
+            assert name in labels, (name, labels)
+        assert page.locator(".gridgeo-legend").count() >= 2
+        map_id = page.evaluate("() => document.querySelector('.folium-map').id")
+        view = page.evaluate(f"() => window['{map_id}'].getBounds().toBBoxString()")
+        w, s, e, n = (float(v) for v in view.split(","))
+        gw, gs, ge, gn = grids.to_crs(4326).total_bounds
+        assert w <= gw and s <= gs and e >= ge and n >= gn
+        assert (e - w) < 4 * (ge - gw)  # fitted to the district
+        for label in ("Hot spots", "Warnings", "Reports"):
+            box_ = page.locator(".leaflet-control-layers label", has_text=label)
+            if box_.count():
+                box_.locator("input").uncheck()
+        popup = _click_feature(page, _centre(grids, 0))
+        assert str(grids["grid_code"].iloc[0]) in popup
     assert not problems, problems
