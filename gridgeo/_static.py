@@ -494,8 +494,8 @@ def save_figure(
     Raises
     ------
     InputFileError
-        The folder does not exist, the target is a folder, or the suffix is not a format
-        matplotlib writes.
+        The folder does not exist, the target is a folder, the file cannot be written
+        (permissions, full disk), or the suffix is not a format matplotlib writes.
 
     Examples
     --------
@@ -520,8 +520,12 @@ def save_figure(
         msg = f"cannot write {target}: it is a folder; give a file name such as map.png."
         raise InputFileError(msg)
     extra: dict[str, Any] = {"bbox_inches": "tight", "pad_inches": 0.08} if tight else {}
-    with atomic_path(target) as tmp, mpl.rc_context(_rc()):
-        fig.savefig(tmp, format=fmt, dpi=dpi, **extra)
+    try:
+        with atomic_path(target) as tmp, mpl.rc_context(_rc()):
+            fig.savefig(tmp, format=fmt, dpi=dpi, **extra)
+    except OSError as exc:
+        msg = f"cannot write {target}: {exc.strerror or exc}; check the folder's permissions/space."
+        raise InputFileError(msg) from exc
     return target
 
 

@@ -702,8 +702,8 @@ def save_map(
     Raises
     ------
     InputFileError
-        The folder does not exist, the target is a folder, or the ``offline`` folder lacks
-        a required asset.
+        The folder does not exist, the target is a folder, the file cannot be written
+        (permissions, full disk), or the ``offline`` folder lacks a required asset.
     ValueError
         ``assets`` is not one of the three modes.
 
@@ -738,8 +738,14 @@ def save_map(
         raise InputFileError(msg)
     offline = offline if offline is not None else getattr(m, "_gridgeo_offline", None)
     page = m.get_root().render()
-    if offline is not None:
-        page = localise_html(page, offline, page_dir=target.parent.resolve())
-    else:
-        page = bundle_html(page, mode=assets, page_dir=target.parent)
-    return write_text_atomic(target, page)
+    try:
+        if offline is not None:
+            page = localise_html(page, offline, page_dir=target.parent.resolve())
+        else:
+            page = bundle_html(page, mode=assets, page_dir=target.parent)
+        return write_text_atomic(target, page)
+    except InputFileError:
+        raise
+    except OSError as exc:
+        msg = f"cannot write {target}: {exc.strerror or exc}; check the folder's permissions/space."
+        raise InputFileError(msg) from exc

@@ -512,6 +512,37 @@ def test_outputs_take_the_users_umask(tmp_path: Path, umask: int) -> None:
     assert stat.S_IMODE(js.stat().st_mode) == expected
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_folder_raises_a_gridgeo_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputFileError, match=r"m\.html"):
+            maps.save_map(maps.grid_map(_grids(), basemap="none"), folder / "m.html")
+        with pytest.raises(InputFileError, match=r"g\.png"):
+            maps.save_figure(maps.plot_grids(_grids()), folder / "g.png", dpi=20)
+    finally:
+        folder.chmod(0o755)
+    assert list(folder.iterdir()) == []
+
+
+def test_write_errors_name_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from gridgeo import _atomic
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_atomic, "write_text_atomic", full)
+    with pytest.raises(InputFileError, match=r"m\.html: No space left"):
+        maps.save_map(maps.grid_map(_grids(), basemap="none"), tmp_path / "m.html")
+    (tmp_path / "g.png").mkdir()
+    with pytest.raises(InputFileError, match="is a folder"):
+        maps.save_figure(maps.plot_grids(_grids()), tmp_path / "g.png")
+
+
 PAYLOAD_NAMES = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
 
 
