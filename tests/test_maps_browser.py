@@ -234,6 +234,7 @@ def test_hotspot_map_offline(tmp_path: Path, chromium_launch: dict) -> None:
         ).uncheck()
         popup = _click_feature(page, _centre(cells, 0))
         assert "441302001001000" in popup and "3.50" in popup
+        assert ALERT_IMG in popup  # the warning reason, shown as text
     assert not problems, problems
 
 
