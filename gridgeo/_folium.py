@@ -101,7 +101,8 @@ def _start(
     for layer in layers:
         layer.add_to(m)
     if not layers:
-        css = "<style>.leaflet-container{background:#f4f3ee}</style>"
+        # html prefix: wins over leaflet.css, which the page loads after this element
+        css = "<style>html .leaflet-container{background:#f4f3ee}</style>"
         m.get_root().header.add_child(folium.Element(css), name="gridgeo_plain_background")  # type: ignore[attr-defined]
     m._gridgeo_system = system  # type: ignore[attr-defined]
     m._gridgeo_offline = offline  # type: ignore[attr-defined]

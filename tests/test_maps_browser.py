@@ -193,6 +193,10 @@ def test_grid_map_offline(tmp_path: Path, chromium_launch: dict) -> None:
     _assert_offline_page(out)
     with _open(out, chromium_launch) as (page, problems):
         assert ALERT_IMG in _layer_labels(page) and "Cells" in _layer_labels(page)
+        background = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.leaflet-container')).backgroundColor"
+        )
+        assert background == "rgb(244, 243, 238)"  # the plain background of basemap="none"
         legend = page.locator(".gridgeo-legend")
         assert legend.count() == 1 and legend.first.is_visible()
         assert ALERT_SCRIPT in legend.first.inner_text() and "单位" in legend.first.inner_text()
