@@ -719,6 +719,24 @@ def test_short_labels_are_unambiguous() -> None:
     assert short_labels(pd.Series(["x1001", "y1001"])) == ["x1001", "y1001"]
 
 
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 12)),
+        min_size=1,
+        max_size=40,
+        unique=True,
+    )
+)
+def test_short_labels_tell_unique_codes_apart(parts: list[tuple[int, int, int]]) -> None:
+    from gridgeo._maps_labels import short_labels
+
+    codes = pd.Series([f"441302{s:03d}{c:03d}{g:03d}" for s, c, g in parts])
+    labels = short_labels(codes)
+    assert len(set(labels)) == len(labels)
+    assert all(label.endswith(code[-3:]) for label, code in zip(labels, codes, strict=True))
+    assert max(len(label) for label in labels) <= 9  # never the 15-digit code here
+
+
 def test_grid_labels_sit_inside_their_grid_and_never_overlap() -> None:
     from gridgeo._maps_labels import short_labels
 
