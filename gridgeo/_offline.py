@@ -342,7 +342,8 @@ def _default_icon_js() -> str:
 
 def _script_text(text: str) -> str:
     # a literal "</script" (or "<!--") inside inlined JS would end the element early
-    return text.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+    text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+    return text.replace("<!--", "<\\!--")
 
 
 @functools.cache
@@ -431,7 +432,7 @@ def bundle_html(html: str, *, mode: str, page_dir: Path) -> str:
             code = _script_text(path.read_text(encoding="utf-8"))
             extra = _default_icon_js() if asset.bundle == "leaflet/dist/leaflet.js" else ""
             return f"{label}<script>{code}</script>{extra}"
-        css = _inline_css(path).replace("</style", "<\\/style")
+        css = re.sub(r"</(style)", r"<\\/\1", _inline_css(path), flags=re.IGNORECASE)
         return f"{label}<style>{css}</style>"
 
     out = _TAG.sub(replace, html)

@@ -471,6 +471,7 @@ def test_unknown_cdn_asset_is_kept_and_logged(caplog: pytest.LogCaptureFixture) 
 
 def test_inlined_script_cannot_close_its_element() -> None:
     assert _offline._script_text('a="</script><!--"') == 'a="<\\/script><\\!--"'
+    assert _offline._script_text("b='</SCRIPT>'") == "b='<\\/SCRIPT>'"
 
 
 def test_shipped_assets_match_their_manifest() -> None:
