@@ -144,7 +144,7 @@ def grid_map(
     offline : str or path, optional
         Asset folder or URL prefix used when the map is saved with :func:`save_map`.
     name : str
-        Layer name in the layer control.
+        Layer name in the layer control (plain text: it is HTML-escaped).
 
     Returns
     -------
@@ -171,6 +171,7 @@ def grid_map(
     >>> "441302001001002" in m.get_root().render()
     True
     """
+    _layer_name(name)  # a string, checked before any work
     layer = _check_polygons(grids, "grids", ["grid_code"])
     if column is not None:
         require_columns(grids, [column], "grids")
@@ -313,6 +314,7 @@ def hotspot_map(
     """
     from gridgeo.errors import ColumnError
 
+    _layer_name(name)
     if field not in {"gi_bin", "category"}:
         msg = f"field must be 'gi_bin' or 'category', got {field!r}."
         raise BasemapError(msg)
@@ -463,6 +465,7 @@ def heatmap(
     >>> "data:image/png;base64" in heatmap(pts, basemap="none").get_root().render()
     True
     """
+    _layer_name(name)
     if not 16 <= int(resolution) <= 4096:
         msg = f"resolution must be between 16 and 4096 pixels, got {resolution!r}."
         raise BasemapError(msg)
@@ -626,6 +629,7 @@ def reports_map(
     >>> "&lt;b&gt;bad&lt;/b&gt; manhole" in page.replace("\\u0026", "&")
     True
     """
+    _layer_name(name)
     require_geodataframe(reports, "reports")
     require_crs(reports, "reports")
     cols = _popup_columns(reports, columns)
