@@ -142,7 +142,8 @@ def grid_map(
     tile_system : {"wgs84", "gcj02"}, default "wgs84"
         Coordinate system of a custom tile URL.
     offline : str or path, optional
-        Asset folder or URL prefix used when the map is saved with :func:`save_map`.
+        Older option: a ``node_modules``-style asset folder or URL prefix that
+        :func:`save_map` links instead of inlining the assets shipped with gridgeo.
     name : str
         Layer name in the layer control (plain text: it is HTML-escaped).
 

@@ -680,6 +680,25 @@ def test_cjk_font_found_although_the_font_cache_predates_it(
     maps.save_figure(maps.plot_hotspots(_cells()), tmp_path / "hot.pdf")
 
 
+def test_cjk_context_serves_report_charts(
+    need_cjk: None, stale_font_cache: None, tmp_path: Path
+) -> None:
+    """A chart made outside gridgeo.maps (the report's bar charts) draws Chinese tick labels,
+    which matplotlib creates only when drawing, inside cjk_context."""
+    from matplotlib.figure import Figure
+
+    with _fonts.cjk_context() as name:
+        assert name is not None
+        fig = Figure(figsize=(4, 2))
+        ax = fig.add_subplot()
+        ax.bar(range(3), [90, 95, 80])
+        ax.set_xticks(range(3), ["桥东社区", "江北社区", "河南岸"])
+        ax.set_ylabel("按期结案率 %")
+        fig.savefig(tmp_path / "kpi.png", dpi=40)  # a missing glyph would raise here
+    label = _fonts.font_properties(size=9)
+    assert name in label.get_family() and label.get_size() == 9
+
+
 def test_figures_leave_global_matplotlib_settings_alone(tmp_path: Path) -> None:
     import matplotlib as mpl
 
