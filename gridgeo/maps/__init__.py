@@ -6,7 +6,7 @@ Every interactive function takes its data first and returns a :class:`folium.Map
     m = gg.maps.grid_map(grids, basemap="amap")
     m = gg.maps.hotspot_map(hot, m=m)
     m = gg.maps.reports_map(reports, m=m)
-    gg.maps.save_map(m, "city.html", offline="web/node_modules")
+    gg.maps.save_map(m, "city.html")  # one file that opens without the internet
 
 Inputs may be in any CRS; they are converted to longitude/latitude for Leaflet. With the Amap
 (Gaode) basemap, whose tiles are drawn in GCJ-02, overlay geometry is shifted into GCJ-02 on
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,7 @@ from gridgeo.maps._interactive import (
     _add_geojson,
     _escaped,
     _finish,
+    _layer_name,
     _Legend,
     _legend_html,
     _popup_columns,
@@ -142,9 +142,10 @@ def grid_map(
     tile_system : {"wgs84", "gcj02"}, default "wgs84"
         Coordinate system of a custom tile URL.
     offline : str or path, optional
-        Asset folder or URL prefix used when the map is saved with :func:`save_map`.
+        Older option: a ``node_modules``-style asset folder or URL prefix that
+        :func:`save_map` links instead of inlining the assets shipped with gridgeo.
     name : str
-        Layer name in the layer control.
+        Layer name in the layer control (plain text: it is HTML-escaped).
 
     Returns
     -------
@@ -171,6 +172,7 @@ def grid_map(
     >>> "441302001001002" in m.get_root().render()
     True
     """
+    _layer_name(name)  # a string, checked before any work
     layer = _check_polygons(grids, "grids", ["grid_code"])
     if column is not None:
         require_columns(grids, [column], "grids", params={column: "column"})
@@ -313,6 +315,7 @@ def hotspot_map(
     """
     from gridgeo.errors import ColumnError
 
+    _layer_name(name)
     if field not in {"gi_bin", "category"}:
         msg = f"field must be 'gi_bin' or 'category', got {field!r}."
         raise BasemapError(msg)
@@ -463,6 +466,7 @@ def heatmap(
     >>> "data:image/png;base64" in heatmap(pts, basemap="none").get_root().render()
     True
     """
+    _layer_name(name)
     if not 16 <= int(resolution) <= 4096:
         msg = f"resolution must be between 16 and 4096 pixels, got {resolution!r}."
         raise BasemapError(msg)
@@ -554,10 +558,14 @@ def _add_density(
     url = "data:image/png;base64," + rgba_image_png(rgba)
     w, s, e, n = grid.bounds_lonlat
     folium.raster_layers.ImageOverlay(
-        url, bounds=[[s, w], [n, e]], name=name, pixelated=False, className="gridgeo-heat"
+        url,
+        bounds=[[s, w], [n, e]],
+        name=_layer_name(name),
+        pixelated=False,
+        className="gridgeo-heat",
     ).add_to(m)
     _Legend(_ramp_legend(unit, _density.ramp_stops(cmap), "0", f"≥ {_fmt(vmax)}")).add_to(m)
-    return _finish(m, (w, s, e, n))
+    return _finish(m, (w, s, e, n), area=False)
 
 
 def reports_map(
@@ -622,6 +630,7 @@ def reports_map(
     >>> "&lt;b&gt;bad&lt;/b&gt; manhole" in page.replace("\\u0026", "&")
     True
     """
+    _layer_name(name)
     require_geodataframe(reports, "reports")
     require_crs(reports, "reports")
     cols = _popup_columns(reports, columns)
@@ -653,16 +662,24 @@ def reports_map(
     used = [s for s in STATUS_COLOURS if s in set(status)]
     if used:
         _Legend(_legend_html("状态 status", [(STATUS_COLOURS[s], s) for s in used])).add_to(m)
-    return _finish(m, ll.total_bounds)
+    return _finish(m, ll.total_bounds, area=False)
 
 
 def save_map(
     m: folium.Map,
     path: str | os.PathLike[str],
     *,
+    assets: str = "inline",
     offline: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Write the map to an HTML file atomically, optionally with local web assets.
+    """Write the map to an HTML file that works without the internet.
+
+    The JavaScript and CSS the page needs (Leaflet, Leaflet.markercluster for clustered
+    reports, and folium's defaults when the page uses them) ship with gridgeo and are put in
+    the page, so it opens on a machine with no network. Only basemap tiles are fetched from
+    their server: choose ``basemap="none"`` or an intranet tile URL on such machines; without
+    tiles the page still shows every layer, legend, tooltip and popup. The file is written
+    atomically with the user's normal permissions (umask).
 
     Parameters
     ----------
@@ -670,18 +687,17 @@ def save_map(
         A map from this module (or any folium map).
     path : str or path
         Output ``.html`` file; its folder must exist.
+    assets : {"inline", "beside", "cdn"}, default "inline"
+        ``"inline"``: one self-contained file (scripts, styles, images and fonts inside).
+        ``"beside"``: the files are copied into a ``gridgeo_web`` folder next to the page and
+        linked relatively (several pages share it; move them together). ``"cdn"``: link the
+        public CDNs as folium does (needs the internet).
     offline : str or path, optional
-        Load Leaflet and plugins from this local folder or URL prefix instead of public CDNs
-        (defaults to the ``offline=`` given when the map was made). The folder is laid out as
-        ``npm install`` leaves ``node_modules``: ``leaflet/dist/leaflet.js`` and
-        ``leaflet.css`` (+ ``images/``) are required; ``leaflet.markercluster/dist/`` (
-        ``leaflet.markercluster.js``, ``MarkerCluster.css``, ``MarkerCluster.Default.css``)
-        when reports are clustered; ``leaflet.heat/dist/leaflet-heat.js`` for folium's
-        ``HeatMap``. folium's other defaults (``jquery/dist/jquery.min.js``,
-        ``bootstrap/dist/...``, ``@fortawesome/fontawesome-free/css/all.min.css``,
-        ``leaflet.awesome-markers/dist/...``) are used when present and left out otherwise.
-        A local folder is linked relative to the page, so move them together. Tiles still
-        come from the basemap URL: use ``basemap="none"`` or an intranet tile URL offline.
+        Older option, taking precedence over ``assets``: load the assets from this local
+        folder laid out like ``node_modules`` or from this URL prefix (defaults to the
+        ``offline=`` given when the map was made). ``leaflet/dist/leaflet.js`` and
+        ``leaflet.css`` are required there; ``leaflet.markercluster/dist/`` when reports
+        are clustered; ``leaflet.heat/dist/leaflet-heat.js`` for folium's ``HeatMap``.
 
     Returns
     -------
@@ -691,7 +707,10 @@ def save_map(
     Raises
     ------
     InputFileError
-        The folder does not exist, or the offline folder lacks a required asset.
+        The folder does not exist, the target is a folder, the file cannot be written
+        (permissions, full disk), or the ``offline`` folder lacks a required asset.
+    ValueError
+        ``assets`` is not one of the three modes.
 
     Examples
     --------
@@ -702,26 +721,36 @@ def save_map(
     ...     crs=4326)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     out = save_map(grid_map(grids, basemap="none"), pathlib.Path(tmp) / "map.html")
-    ...     out.stat().st_size > 1000
-    True
+    ...     page = out.read_text(encoding="utf-8")
+    >>> "cdn.jsdelivr.net" in page, "L.map(" in page
+    (False, True)
     """
+    from gridgeo.io._atomic import write_text_atomic
+    from gridgeo.maps._assets import MODES, bundle_html
+
     if not isinstance(m, folium.Map):
         msg = f"m must be a folium.Map, got {type(m).__name__}."
         raise TypeError(msg)
+    if assets not in MODES:
+        msg = f"assets must be one of {MODES}, got {assets!r}."
+        raise ValueError(msg)
     target = Path(path)
     if not target.parent.is_dir():
         msg = f"cannot write {target}: folder {target.parent} does not exist; create it first."
         raise InputFileError(msg)
+    if target.is_dir():
+        msg = f"cannot write {target}: it is a folder; give a file name such as map.html."
+        raise InputFileError(msg)
     offline = offline if offline is not None else getattr(m, "_gridgeo_offline", None)
     page = m.get_root().render()
-    if offline is not None:
-        page = localise_html(page, offline, page_dir=target.parent.resolve())
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if offline is not None:
+            page = localise_html(page, offline, page_dir=target.parent.resolve())
+        else:
+            page = bundle_html(page, mode=assets, page_dir=target.parent)
+        return write_text_atomic(target, page)
+    except InputFileError:
         raise
-    return target
+    except OSError as exc:
+        msg = f"cannot write {target}: {exc.strerror or exc}; check the folder's permissions/space."
+        raise InputFileError(msg) from exc

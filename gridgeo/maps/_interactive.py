@@ -101,31 +101,45 @@ def _start(
     for layer in layers:
         layer.add_to(m)
     if not layers:
-        css = "<style>.leaflet-container{background:#f4f3ee}</style>"
+        # html prefix: wins over leaflet.css, which the page loads after this element
+        css = "<style>html .leaflet-container{background:#f4f3ee}</style>"
         m.get_root().header.add_child(folium.Element(css), name="gridgeo_plain_background")  # type: ignore[attr-defined]
     m._gridgeo_system = system  # type: ignore[attr-defined]
     m._gridgeo_offline = offline  # type: ignore[attr-defined]
     m._gridgeo_bounds = None  # type: ignore[attr-defined]
+    m._gridgeo_area_bounds = None  # type: ignore[attr-defined]
+    m._gridgeo_point_bounds = None  # type: ignore[attr-defined]
     return m
 
 
-def _finish(m: folium.Map, bounds: Sequence[float] | None) -> folium.Map:
-    """Fit the map to everything gridgeo drew and keep one layer control as the last child."""
-    old = getattr(m, "_gridgeo_bounds", None)
-    if bounds is not None and np.all(np.isfinite(bounds)):
-        if old is not None:
-            bounds = (
-                min(old[0], bounds[0]),
-                min(old[1], bounds[1]),
-                max(old[2], bounds[2]),
-                max(old[3], bounds[3]),
-            )
-        m._gridgeo_bounds = tuple(float(b) for b in bounds)  # type: ignore[attr-defined]
-    for key in ("_gridgeo_fit", "_gridgeo_control"):
-        child = getattr(m, key, None)
+def _union(old: Sequence[float] | None, new: Sequence[float] | None) -> tuple | None:
+    if new is None or not np.all(np.isfinite(new)):
+        return None if old is None else tuple(old)
+    if old is None:
+        return tuple(float(b) for b in new)
+    return (
+        min(old[0], new[0]),
+        min(old[1], new[1]),
+        max(old[2], new[2]),
+        max(old[3], new[3]),
+    )
+
+
+def _finish(m: folium.Map, bounds: Sequence[float] | None, *, area: bool = True) -> folium.Map:
+    """Fit the map and keep one layer control as the last child.
+
+    The map opens fitted to the polygon layers (grids, cells, hot spots): the district, not an
+    outlying report. Point layers (reports, density images) only set the view of a map that
+    has no polygon layer.
+    """
+    key = "_gridgeo_area_bounds" if area else "_gridgeo_point_bounds"
+    setattr(m, key, _union(getattr(m, key, None), bounds))
+    final = getattr(m, "_gridgeo_area_bounds", None) or getattr(m, "_gridgeo_point_bounds", None)
+    m._gridgeo_bounds = final  # type: ignore[attr-defined]
+    for name in ("_gridgeo_fit", "_gridgeo_control"):
+        child = getattr(m, name, None)
         if child is not None:
             m._children.pop(child.get_name(), None)
-    final = getattr(m, "_gridgeo_bounds", None)
     if final is not None:
         w, s, e, n = final
         fit = folium.FitBounds([(s, w), (n, e)], padding=(10, 10))
@@ -136,6 +150,14 @@ def _finish(m: folium.Map, bounds: Sequence[float] | None) -> folium.Map:
     m.add_child(control)
     m._gridgeo_control = control  # type: ignore[attr-defined]
     return m
+
+
+def _layer_name(name: Any) -> str:
+    """A layer name for the layer control, which shows it as HTML: escaped text."""
+    if not isinstance(name, str):
+        msg = f"name must be a string (the layer's label), got {type(name).__name__}."
+        raise BasemapError(msg)
+    return html.escape(name)
 
 
 def _to_lonlat(gdf: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
@@ -233,12 +255,15 @@ def _add_geojson(
     weight: float = 1.0,
     fill_opacity: float | Sequence[float] = 0.55,
     show: bool = True,
+    popup: bool = True,
 ) -> None:
-    """Add polygons with per-feature colours and an escaped tooltip table."""
+    """Add polygons with per-feature colours and an escaped tooltip table (also shown as a
+    popup on click, from the same feature properties)."""
     n = len(layer)
     # ASCII property names (labels go to the tooltip aliases) and feature ids, which folium's
     # style mapper needs
     labels = list(tooltip)
+    aliases = [html.escape(f) for f in labels]
     fields = [f"t{k}" for k in range(len(labels))]
     props = pd.DataFrame(dict(zip(fields, tooltip.values(), strict=True)), index=range(n))
     fills = list(colours) if colours is not None else ["none"] * n
@@ -259,12 +284,11 @@ def _add_geojson(
 
     folium.GeoJson(
         data,
-        name=name,
+        name=_layer_name(name),
         style_function=style,
         highlight_function=lambda _f: {"weight": weight + 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[html.escape(f) for f in labels])
-        if fields
-        else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases) if fields else None,
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases) if fields and popup else None,
         show=show,
     ).add_to(m)
 
@@ -299,7 +323,7 @@ class _ReportLayer(JSCSSMixin, folium.map.Layer):  # type: ignore[misc]
     )
 
     def __init__(self, rows: list[list[Any]], *, cluster: bool, name: str) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
+        super().__init__(name=_layer_name(name), overlay=True, control=True, show=True)
         self._name = "GridgeoReports"
         self.rows = rows
         self.cluster = cluster

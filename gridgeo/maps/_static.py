@@ -5,11 +5,9 @@ Public functions are re-exported from :mod:`gridgeo.maps`.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 from pyproj import CRS
 from tqdm import tqdm
 
+from gridgeo._fonts import cjk_font
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -44,6 +43,7 @@ from gridgeo.maps._density import (
     greedy_colours,
     raster_points,
 )
+from gridgeo.maps._labels import place_labels, short_labels
 
 logger = logging.getLogger(__name__)
 
@@ -62,32 +62,7 @@ _GI_TEXT = {
 
 # --------------------------------------------------------------------------- fonts, furniture
 
-_CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Noto Sans SC",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-)
-
-
-@functools.cache
-def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None (logged once)."""
-    installed = {f.name for f in mpl.font_manager.fontManager.ttflist}
-    for name in _CJK_FAMILIES:
-        if name in installed:
-            return name
-    logger.warning(
-        "no CJK font found (install fonts-noto-cjk); static figures use English labels and "
-        "replace Chinese characters in your data with '?'."
-    )
-    return None
+# cjk_font finds a CJK font even when matplotlib's font cache predates it (gridgeo._fonts)
 
 
 def _t(zh: str, en: str) -> str:
@@ -102,7 +77,7 @@ def _safe(text: Any) -> str:
     return "".join(ch if ord(ch) < 0x2E80 else "?" for ch in s)
 
 
-def _rc() -> Any:  # a dict for mpl.rc_context
+def _rc() -> Any:  # a dict for mpl.rc_context; never written to the global rcParams
     families = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
     # a list of concrete families, not "sans-serif": matplotlib only falls back across the
     # families named in font.family
@@ -275,21 +250,11 @@ def plot_grids(
                     [], [], color="#666666", linewidth=0.6, label=_t("单元网格", "Base cell")
                 )
             )
-        if labels:
-            pts = layer.geometry.representative_point()
-            size = 9 if len(layer) <= 40 else 6
-            for p, code in zip(pts, layer["grid_code"].astype(str), strict=True):
-                ax.text(
-                    p.x,
-                    p.y,
-                    _safe(code[-3:]),
-                    ha="center",
-                    va="center",
-                    fontsize=size,
-                    parse_math=False,
-                )
         ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
         _frame(ax, title if title is not None else _t("责任网格划分", "Responsibility grids"))
+        if labels:
+            codes = layer["grid_code"].astype(str).map(_safe)
+            place_labels(ax, layer.geometry.values, short_labels(codes))
     return fig
 
 
@@ -501,8 +466,13 @@ def _draw_density(
     return layer.crs
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
+def save_figure(
+    fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200, tight: bool = True
+) -> Path:
     """Write a figure atomically; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).
+
+    The file gets the user's normal permissions (umask). Chinese text is drawn with an
+    installed CJK font (see :mod:`gridgeo._fonts`) without changing global matplotlib settings.
 
     Parameters
     ----------
@@ -512,6 +482,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
         Output file; its folder must exist.
     dpi : int, default 200
         Resolution for raster formats.
+    tight : bool, default True
+        Crop the page to the drawn content (``bbox_inches="tight"``); False keeps the
+        figure size (signboards keep their A4 page).
 
     Returns
     -------
@@ -521,7 +494,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
     Raises
     ------
     InputFileError
-        The folder does not exist or the suffix is not a format matplotlib writes.
+        The folder does not exist, the target is a folder, the file cannot be written
+        (permissions, full disk), or the suffix is not a format matplotlib writes.
 
     Examples
     --------
@@ -531,6 +505,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
     ...     save_figure(fig, pathlib.Path(tmp) / "a.png").stat().st_size > 0
     True
     """
+    from gridgeo.io._atomic import atomic_path
+
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
@@ -540,15 +516,16 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) ->
     if not target.parent.is_dir():
         msg = f"cannot write {target}: folder {target.parent} does not exist; create it first."
         raise InputFileError(msg)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".{fmt}", dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        msg = f"cannot write {target}: it is a folder; give a file name such as map.png."
+        raise InputFileError(msg)
+    extra: dict[str, Any] = {"bbox_inches": "tight", "pad_inches": 0.08} if tight else {}
     try:
-        with mpl.rc_context(_rc()):
-            fig.savefig(tmp, format=fmt, dpi=dpi)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(target) as tmp, mpl.rc_context(_rc()):
+            fig.savefig(tmp, format=fmt, dpi=dpi, **extra)
+    except OSError as exc:
+        msg = f"cannot write {target}: {exc.strerror or exc}; check the folder's permissions/space."
+        raise InputFileError(msg) from exc
     return target
 
 
@@ -657,7 +634,9 @@ def signboards(
         fig = _signboard(layer, pos, cell_layer, people, str(hotline))
         code = str(layer["grid_code"].iloc[pos])
         safe_name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
-        written += [save_figure(fig, folder / f"{safe_name}.{fmt}", dpi=dpi) for fmt in formats]
+        written += [
+            save_figure(fig, folder / f"{safe_name}.{fmt}", dpi=dpi, tight=False) for fmt in formats
+        ]
     return written
 
 
