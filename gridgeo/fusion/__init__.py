@@ -28,14 +28,17 @@ marked as GCJ-02/BD-09 by :func:`gridgeo.crs.to_system` are converted to WGS 84 
 from __future__ import annotations
 
 from gridgeo.fusion._align import Alignment, align
+from gridgeo.fusion._common import CommonBase, common_base
 from gridgeo.fusion._conflicts import Conflicts, conflicts
 from gridgeo.fusion._crosswalk import Crosswalk, crosswalk
 
 __all__ = [
     "Alignment",
+    "CommonBase",
     "Conflicts",
     "Crosswalk",
     "align",
+    "common_base",
     "conflicts",
     "crosswalk",
 ]

@@ -159,7 +159,12 @@ def _vertex_changes(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _faces_to_grids(ga: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Grid position of each face (largest overlap), -1 for faces outside A."""
+    """Grid position of each face, -1 for faces that are holes of A.
+
+    A face at least half inside A goes to the grid it overlaps most. A face mostly in one of
+    A's holes stays a hole. Any other face (a small loop left by snapping) goes to the
+    neighbouring face's grid with the longest shared edge, so snapping opens no gap.
+    """
     owner = np.full(len(faces), -1, dtype=np.int64)
     if len(faces) == 0:
         return owner
@@ -171,6 +176,31 @@ def _faces_to_grids(ga: np.ndarray, faces: np.ndarray) -> np.ndarray:
     best = best.set_index("f")
     keep = inside.loc[best.index].to_numpy() * 2 >= shapely.area(faces[best.index.to_numpy()])
     owner[best.index.to_numpy()[keep]] = best["g"].to_numpy()[keep]
+    union = shapely.get_parts(shapely.union_all(ga))
+    rings, of = shapely.get_rings(union, return_index=True)
+    first = np.r_[True, of[1:] != of[:-1]]  # each polygon's exterior ring comes first
+    holes = shapely.polygons(rings[~first])
+    left = np.flatnonzero(owner < 0)
+    if len(left) and len(holes):
+        in_hole = shapely.area(shapely.intersection(faces[left], shapely.union_all(holes)))
+        left = left[in_hole * 2 < shapely.area(faces[left])]
+    tree = shapely.STRtree(faces)
+    while len(left):
+        done = []
+        for f in left.tolist():
+            nb = tree.query(faces[f], predicate="intersects")
+            nb = nb[owner[nb] >= 0]
+            if len(nb) == 0:
+                continue
+            edge = shapely.length(
+                shapely.intersection(shapely.boundary(faces[nb]), shapely.boundary(faces[f]))
+            )
+            if edge.max() > 0:
+                owner[f] = owner[nb[int(np.argmax(edge))]]
+                done.append(f)
+        if not done:
+            break
+        left = np.setdiff1d(left, done)
     return owner
 
 
