@@ -31,6 +31,7 @@ from gridgeo.fusion._align import Alignment, align
 from gridgeo.fusion._common import CommonBase, common_base
 from gridgeo.fusion._conflicts import Conflicts, conflicts
 from gridgeo.fusion._crosswalk import Crosswalk, crosswalk
+from gridgeo.fusion._transfer import transfer
 
 __all__ = [
     "Alignment",
@@ -41,4 +42,5 @@ __all__ = [
     "common_base",
     "conflicts",
     "crosswalk",
+    "transfer",
 ]
