@@ -31,6 +31,7 @@ from gridgeo.fusion._align import Alignment, align
 from gridgeo.fusion._common import CommonBase, common_base
 from gridgeo.fusion._conflicts import Conflicts, conflicts
 from gridgeo.fusion._crosswalk import Crosswalk, crosswalk
+from gridgeo.fusion._plan import FusedPlan, fused_plan
 from gridgeo.fusion._transfer import transfer
 
 __all__ = [
@@ -38,9 +39,11 @@ __all__ = [
     "CommonBase",
     "Conflicts",
     "Crosswalk",
+    "FusedPlan",
     "align",
     "common_base",
     "conflicts",
     "crosswalk",
+    "fused_plan",
     "transfer",
 ]

@@ -34,7 +34,15 @@ GRID_SIZE = 1e-6
 #: Pieces below this area (m²) are rounding noise of the overlay, not cells.
 NOISE_M2 = 1e-6
 NEST = ("admin_code", "street_code", "community_code")
-_RESERVED = {"cell_code", "area_m2", "geometry", *NEST, "street_name", "community_name"}
+_RESERVED = {
+    "cell_code",
+    "grid_code",
+    "area_m2",
+    "geometry",
+    *NEST,
+    "street_name",
+    "community_name",
+}
 
 
 @dataclass(frozen=True, eq=False)
