@@ -33,6 +33,7 @@ from gridgeo.fusion._conflicts import Conflicts, conflicts
 from gridgeo.fusion._crosswalk import Crosswalk, crosswalk
 from gridgeo.fusion._plan import FusedPlan, fused_plan
 from gridgeo.fusion._transfer import transfer
+from gridgeo.fusion._write import write
 
 __all__ = [
     "Alignment",
@@ -46,4 +47,5 @@ __all__ = [
     "crosswalk",
     "fused_plan",
     "transfer",
+    "write",
 ]
