@@ -15,6 +15,7 @@ from pyproj import CRS
 from gridgeo.errors import CoverageError
 from gridgeo.fusion._base import (
     check_number,
+    coverage_union,
     geoms_codes,
     grid_layer,
     in_crs,
@@ -25,6 +26,10 @@ from gridgeo.fusion._crosswalk import _pairs_fast
 from gridgeo.grids import GridPlan
 
 logger = logging.getLogger("gridgeo.fusion")
+
+#: Pieces with a mean width below this (metres) are floating-point noise of intersecting
+#: boundaries that coincide (or differ by micrometres after a datum round trip), not slivers.
+NOISE_WIDTH = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,8 +42,9 @@ class Alignment:
         A's rows (same index and columns) with the aligned geometries, in :attr:`crs`.
     moves : DataFrame
         One row per A grid, in input order: ``code``, ``moved_vertices`` (vertices of the
-        original grid that are no longer vertices of the aligned one: moved or merged),
-        ``added_vertices`` (new vertices: B vertices taken over, new nodes),
+        original grid on a sliver it gained or lost: there its boundary now follows B),
+        ``added_vertices`` (vertices of the aligned grid that the original lacked: B
+        vertices taken over, new nodes),
         ``max_shift_m`` (Hausdorff distance between the original and the aligned grid),
         ``area_change_m2``.
     valid_coverage : bool
@@ -49,7 +55,8 @@ class Alignment:
         Interior rings (gaps) of the union of A before and after: alignment adds none.
     slivers_before, slivers_after : int
         A×B pieces thinner than the tolerance (mean width ``2·area/perimeter < tolerance``)
-        before and after alignment.
+        but at least 1 mm wide (narrower ones are floating-point noise of coincident
+        boundaries) before and after alignment.
     collapsed : tuple of str
         Codes of grids narrower than the tolerance that vanished (their area went to their
         neighbours); normally empty.
@@ -86,57 +93,113 @@ class Alignment:
 
 
 def _segments(geoms: np.ndarray) -> np.ndarray:
-    """Every boundary segment of the polygons as a 2-point LineString (unique)."""
-    rings = shapely.get_parts(shapely.get_rings(shapely.get_parts(geoms)))
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    """Every boundary segment of the polygons as a 2-point LineString."""
+    parts = shapely.get_parts(shapely.boundary(geoms))
+    coords, ring_of = shapely.get_coordinates(parts, return_index=True)
     same = ring_of[1:] == ring_of[:-1]
-    start, end = coords[:-1][same], coords[1:][same]
-    seg = np.round(np.hstack([start, end]), 9)
-    flip = (seg[:, 0] > seg[:, 2]) | ((seg[:, 0] == seg[:, 2]) & (seg[:, 1] > seg[:, 3]))
-    seg[flip] = seg[flip][:, [2, 3, 0, 1]]
-    seg = np.unique(seg, axis=0)
-    return shapely.linestrings(seg.reshape(-1, 2, 2))
+    return shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
 
 
-def _snap_vertices(lines: object, ref_points: np.ndarray, ref_segs: np.ndarray, tol: float):
-    """Move each vertex of ``lines`` to the nearest B vertex within ``tol``, else onto the
-    nearest B segment within ``tol``; vertices already on B stay exactly where they are.
+def _connectors(src: np.ndarray, dst: np.ndarray, tol: float) -> np.ndarray:
+    """Segments from each boundary vertex of ``src`` to the nearest point of ``dst``'s
+    boundary, for vertices within ``tol`` of it (and not on it)."""
+    xy = np.unique(shapely.get_coordinates(shapely.boundary(src)), axis=0)
+    pts = shapely.points(xy)
+    segs = _segments(dst)
+    (p, k), dist = shapely.STRtree(segs).query_nearest(
+        pts, max_distance=tol, return_distance=True, all_matches=False
+    )
+    go = dist > 0
+    p, k = p[go], k[go]
+    near = shapely.line_interpolate_point(segs[k], shapely.line_locate_point(segs[k], pts[p]))
+    return shapely.linestrings(
+        np.stack([xy[p], shapely.get_coordinates(near)], axis=1).reshape(-1, 2, 2)
+    )
 
-    A vertex moves as a function of its coordinates only, so a vertex shared by two grids
-    moves the same way in both.
+
+def _faces(ga: np.ndarray, gb: np.ndarray, tol: float) -> np.ndarray:
+    """Faces of the noded union of both systems' boundaries (one valid coverage), cut across
+    every sliver at each vertex of either system (short connectors to the other boundary)."""
+    lines = np.concatenate(
+        [
+            shapely.boundary(ga),
+            shapely.boundary(gb),
+            _connectors(ga, gb, tol),
+            _connectors(gb, ga, tol),
+        ]
+    )
+    noded = shapely.union_all(lines)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    return faces[shapely.area(faces) > 0]
+
+
+def _label(faces: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Position of the grid holding each face, -1 for none.
+
+    The grid holding most of the face's area (at least half of it): robust for faces only
+    millimetres wide, where an interior point can sit on the boundary numerically.
     """
-    v_tree = shapely.STRtree(ref_points)
-    s_tree = shapely.STRtree(ref_segs)
+    out = np.full(len(faces), -1, dtype=np.int64)
+    f, g = shapely.STRtree(geoms).query(faces, predicate="intersects")
+    shared = shapely.area(shapely.intersection(faces[f], geoms[g]))
+    order = np.lexsort((g, -shared, f))
+    f, g, shared = f[order], g[order], shared[order]
+    first = np.r_[True, f[1:] != f[:-1]] if len(f) else np.zeros(0, dtype=bool)
+    f, g, shared = f[first], g[first], shared[first]
+    inside = shared * 2 >= shapely.area(faces[f])
+    out[f[inside]] = g[inside]
+    return out
 
-    def move(xy: np.ndarray) -> np.ndarray:
-        out = xy.copy()
-        pts = shapely.points(xy)
-        (src, dst), dist = v_tree.query_nearest(pts, max_distance=tol, return_distance=True)
-        src, first = np.unique(src, return_index=True)
-        dst, dist = dst[first], dist[first]
-        go = dist > 0
-        out[src[go]] = shapely.get_coordinates(ref_points[dst[go]])
-        rest = np.setdiff1d(np.arange(len(xy)), src)
-        if len(rest):
-            (s2, d2), dist2 = s_tree.query_nearest(
-                pts[rest], max_distance=tol, return_distance=True
-            )
-            s2, first2 = np.unique(s2, return_index=True)
-            d2, dist2 = d2[first2], dist2[first2]
-            go2 = dist2 > 0
-            seg = ref_segs[d2[go2]]
-            at = shapely.line_locate_point(seg, pts[rest][s2[go2]])
-            out[rest[s2[go2]]] = shapely.get_coordinates(shapely.line_interpolate_point(seg, at))
-        return out
 
-    return shapely.transform(lines, move)
+def _edges(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of faces sharing an edge of positive length, and that length."""
+    i, j = shapely.STRtree(faces).query(faces, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(faces[i]), shapely.boundary(faces[j]))
+    )
+    keep = shared > 0
+    return i[keep], j[keep], shared[keep]
+
+
+def _relabel(faces: np.ndarray, la: np.ndarray, lb: np.ndarray, tol: float) -> np.ndarray:
+    """A label of every face after snapping (rule in :func:`align`)."""
+    area = shapely.area(faces)
+    perim = shapely.length(shapely.boundary(faces))
+    thin = 2 * area < tol * perim
+    la = la.copy()
+    if not thin.any():
+        return la
+    i, j, shared = _edges(faces)
+    nb_from = np.concatenate([i, j])
+    nb_to = np.concatenate([j, i])
+    nb_len = np.concatenate([shared, shared])
+    same_b = lb[nb_from] == lb[nb_to]
+    nb_from, nb_to, nb_len = nb_from[same_b], nb_to[same_b], nb_len[same_b]
+    fixed = ~thin
+    while True:
+        ok = thin[nb_from] & ~fixed[nb_from] & fixed[nb_to]
+        if not ok.any():
+            break
+        frame = pd.DataFrame({"f": nb_from[ok], "t": nb_to[ok], "s": nb_len[ok]})
+        best = frame.sort_values(["f", "s", "t"], ascending=[True, False, True])
+        best = best.drop_duplicates("f")
+        f = best["f"].to_numpy()
+        la[f] = la[best["t"].to_numpy()]
+        fixed[f] = True
+    # a thin strip of A outside B with no neighbour outside B: A follows B's outer edge
+    outside = thin & ~fixed & (lb < 0)
+    la[outside] = -1
+    return la
 
 
 def _thin_pieces(ga: np.ndarray, gb: np.ndarray, tol: float) -> int:
     _, _, pieces = _pairs_fast(ga, gb)
     area = shapely.area(pieces)
     perim = shapely.length(pieces)
-    thin = (area > 0) & (2 * area < tol * np.maximum(perim, 1e-300))
+    width = 2 * area / np.maximum(perim, 1e-300)
+    thin = (width >= NOISE_WIDTH) & (width < tol)
     return int(thin.sum())
 
 
@@ -145,63 +208,27 @@ def _holes(geoms: np.ndarray) -> int:
     return int(shapely.get_num_interior_rings(shapely.get_parts(union)).sum())
 
 
-def _vertex_changes(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    def table(geoms: np.ndarray) -> pd.DataFrame:
-        xy, idx = shapely.get_coordinates(geoms, return_index=True)
-        return pd.DataFrame({"g": idx, "x": xy[:, 0], "y": xy[:, 1]}).drop_duplicates()
-
-    t_old, t_new = table(old), table(new)
-    both = t_old.merge(t_new, on=["g", "x", "y"], how="outer", indicator=True)
+def _vertex_changes(
+    old: np.ndarray, new: np.ndarray, faces: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per grid: original vertices on a face it gained or lost, and vertices it gained."""
     n = len(old)
-    moved = np.bincount(both.loc[both["_merge"] == "left_only", "g"], minlength=n)
-    added = np.bincount(both.loc[both["_merge"] == "right_only", "g"], minlength=n)
-    return moved.astype(np.int64), added.astype(np.int64)
-
-
-def _faces_to_grids(ga: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Grid position of each face, -1 for faces that are holes of A.
-
-    A face at least half inside A goes to the grid it overlaps most. A face mostly in one of
-    A's holes stays a hole. Any other face (a small loop left by snapping) goes to the
-    neighbouring face's grid with the longest shared edge, so snapping opens no gap.
-    """
-    owner = np.full(len(faces), -1, dtype=np.int64)
-    if len(faces) == 0:
-        return owner
-    fi, gi = shapely.STRtree(ga).query(faces, predicate="intersects")
-    shared = shapely.area(shapely.intersection(faces[fi], ga[gi]))
-    frame = pd.DataFrame({"f": fi, "g": gi, "s": shared})
-    inside = frame.groupby("f")["s"].sum()
-    best = frame.sort_values(["f", "s", "g"], ascending=[True, False, True]).drop_duplicates("f")
-    best = best.set_index("f")
-    keep = inside.loc[best.index].to_numpy() * 2 >= shapely.area(faces[best.index.to_numpy()])
-    owner[best.index.to_numpy()[keep]] = best["g"].to_numpy()[keep]
-    union = shapely.get_parts(shapely.union_all(ga))
-    rings, of = shapely.get_rings(union, return_index=True)
-    first = np.r_[True, of[1:] != of[:-1]]  # each polygon's exterior ring comes first
-    holes = shapely.polygons(rings[~first])
-    left = np.flatnonzero(owner < 0)
-    if len(left) and len(holes):
-        in_hole = shapely.area(shapely.intersection(faces[left], shapely.union_all(holes)))
-        left = left[in_hole * 2 < shapely.area(faces[left])]
-    tree = shapely.STRtree(faces)
-    while len(left):
-        done = []
-        for f in left.tolist():
-            nb = tree.query(faces[f], predicate="intersects")
-            nb = nb[owner[nb] >= 0]
-            if len(nb) == 0:
-                continue
-            edge = shapely.length(
-                shapely.intersection(shapely.boundary(faces[nb]), shapely.boundary(faces[f]))
-            )
-            if edge.max() > 0:
-                owner[f] = owner[nb[int(np.argmax(edge))]]
-                done.append(f)
-        if not done:
-            break
-        left = np.setdiff1d(left, done)
-    return owner
+    xy, idx = shapely.get_coordinates(old, return_index=True)
+    t_old = pd.DataFrame({"g": idx, "x": xy[:, 0], "y": xy[:, 1]}).drop_duplicates()
+    moved = np.zeros(n, dtype=np.int64)
+    changed = np.flatnonzero(before != after)
+    if len(changed):
+        pts = shapely.points(t_old[["x", "y"]].to_numpy())
+        p, f = shapely.STRtree(faces[changed]).query(pts, predicate="dwithin", distance=1e-9)
+        g = t_old["g"].to_numpy()[p]
+        mine = (before[changed][f] == g) | (after[changed][f] == g)
+        hit = np.unique(p[mine])
+        moved = np.bincount(t_old["g"].to_numpy()[hit], minlength=n).astype(np.int64)
+    xy, idx = shapely.get_coordinates(new, return_index=True)
+    t_new = pd.DataFrame({"g": idx, "x": xy[:, 0], "y": xy[:, 1]}).drop_duplicates()
+    both = t_new.merge(t_old, on=["g", "x", "y"], how="left", indicator=True)
+    added = np.bincount(both.loc[both["_merge"] == "left_only", "g"], minlength=n)
+    return moved, added.astype(np.int64)
 
 
 def align(
@@ -216,18 +243,25 @@ def align(
 
     Method (all in one metric CRS):
 
-    1. A's boundaries are merged into one noded linework, so an edge shared by two A grids
-       exists once and moves once.
-    2. Every vertex of that linework moves to the nearest B vertex within ``tolerance``;
-       failing one, onto the nearest point of a B edge within ``tolerance``.
-    3. B vertices within ``tolerance`` of an A edge are inserted into it (``shapely.snap``).
-    4. The linework is noded and polygonized; each face goes to the A grid it overlaps most
-       (faces mostly outside A, such as A's holes, are left out), and each grid is the union
-       of its faces.
+    1. The boundaries of A and B, plus a short connector from every vertex of either system
+       to the nearest point of the other's boundary when within ``tolerance`` (so slivers are
+       cut at every vertex), are noded together and polygonized into *faces*, one valid
+       coverage; each face is labelled with the A grid and the B grid holding an interior
+       point of it (or none).
+    2. A face is *thin* when its mean width ``2 · area / perimeter`` is below ``tolerance``:
+       a hairline sliver between an A boundary and a nearby B boundary.
+    3. Each thin face takes the A grid of the neighbouring face (sharing an edge of positive
+       length) that lies in the **same B grid** (or, like it, in none), choosing the longest
+       shared edge; thin faces whose neighbours are thin too follow once those are settled.
+       A thin face outside B with no such neighbour (A overhanging B's outer edge by a
+       hairline) leaves A. Other faces keep their A grid.
+    4. Each A grid is the union of its faces.
 
-    Because the grids are rebuilt from the faces of one linework, the result has no
-    overlaps and no new gaps; the result reports ``shapely.coverage_is_valid``, the overlap
-    area and the holes of the union before and after.
+    So where an A boundary runs within ``tolerance`` of a B boundary it now follows the B
+    boundary exactly; elsewhere A is unchanged. Because every grid is a union of faces of
+    one coverage, the result has no overlaps and no new gaps (hairline gaps inside A are
+    filled). The result reports ``shapely.coverage_is_valid``, the overlap area and the
+    holes of the union before and after.
 
     Parameters
     ----------
@@ -237,7 +271,8 @@ def align(
     b : GeoDataFrame or GridPlan
         The reference system (not moved).
     tolerance : float
-        Largest vertex move in metres (> 0). Keep it below half the narrowest grid width.
+        Width in metres (> 0) below which a face between the two systems' boundaries is a
+        sliver to remove. Keep it below the narrowest grid width.
     a_code, b_code : str, default "grid_code"
         Code columns.
 
@@ -283,37 +318,37 @@ def align(
             "a.set_geometry(shapely.coverage_clean(a.geometry.values))."
         )
         raise CoverageError(msg)
-    lines = shapely.union_all(shapely.boundary(ga))
-    ref_points = shapely.points(np.unique(shapely.get_coordinates(shapely.boundary(gb)), axis=0))
-    ref_segs = _segments(gb)
-    moved = _snap_vertices(lines, ref_points, ref_segs, tol)
-    moved = shapely.snap(moved, shapely.multipoints(ref_points), tol)
-    noded = shapely.union_all(shapely.get_parts(moved))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    faces = faces[shapely.area(faces) > 0]
-    owner = _faces_to_grids(ga, faces)
+    faces = _faces(ga, gb, tol)
+    first_owner = _label(faces, ga)
+    owner = _relabel(faces, first_owner, _label(faces, gb), tol)
     new = np.empty(len(ga), dtype=object)
     collapsed = []
+    order = np.argsort(owner, kind="stable")
+    pos, start = np.unique(owner[order], return_index=True)
+    members = dict(zip(pos.tolist(), np.split(order, start[1:]), strict=True))
     for g in range(len(ga)):
-        mine = faces[owner == g]
+        mine = faces[members.get(g, np.zeros(0, dtype=np.int64))]
         if len(mine) == 0:
             new[g] = shapely.Polygon()
             collapsed.append(str(ca[g]))
         else:
-            new[g] = shapely.coverage_union_all(mine) if len(mine) > 1 else mine[0]
+            new[g] = coverage_union(mine)
     if collapsed:
         logger.warning("align: %d grid(s) narrower than the tolerance vanished", len(collapsed))
-    n_moved, n_added = _vertex_changes(ga, new)
+    n_moved, n_added = _vertex_changes(ga, new, faces, first_owner, owner)
     alive = ~shapely.is_empty(new)
     overlap = float(shapely.area(new[alive]).sum() - shapely.area(shapely.union_all(new[alive])))
     out = in_crs(la, crs).copy()
     out = out.set_geometry(gpd.GeoSeries(new, index=out.index, crs=crs))
+    shift = np.full(len(ga), np.nan)
+    with np.errstate(all="ignore"):  # shifts of denormal size divide by zero inside GEOS
+        shift[alive] = shapely.hausdorff_distance(ga[alive], new[alive])
     moves = pd.DataFrame(
         {
             "code": pd.array(ca.astype(str), dtype="str"),
             "moved_vertices": n_moved,
             "added_vertices": n_added,
-            "max_shift_m": np.where(alive, shapely.hausdorff_distance(ga, new), np.nan),
+            "max_shift_m": shift,
             "area_change_m2": shapely.area(new) - shapely.area(ga),
         }
     )

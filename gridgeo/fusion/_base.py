@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from gridgeo._validate import (
@@ -103,6 +104,17 @@ def check_number(value: Any, name: str, *, positive: bool = False) -> float:
         msg = f"{name} must be {what}, got {value!r}."
         raise ValueError(msg)
     return float(value)
+
+
+def coverage_union(parts: np.ndarray) -> Any:
+    """Union of the polygons of one coverage: the fast coverage union, else the general one
+    (for parts that meet in a way the coverage union rejects, e.g. after rounding)."""
+    if len(parts) == 1:
+        return parts[0]
+    try:
+        return shapely.coverage_union_all(parts)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(parts)
 
 
 def fmt(value: Any) -> str:

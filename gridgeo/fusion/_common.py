@@ -17,6 +17,7 @@ from gridgeo.errors import CodingError
 from gridgeo.fusion._base import (
     check_names,
     check_number,
+    coverage_union,
     geoms_codes,
     grid_layer,
     in_crs,
@@ -93,7 +94,7 @@ class CommonBase:
             raise KeyError(msg)
         cells = self.cells[self.cells[name].notna()]
         groups = cells.groupby(name, sort=True)
-        geoms = [shapely.coverage_union_all(g.geometry.to_numpy()) for _, g in groups]
+        geoms = [coverage_union(g.geometry.to_numpy()) for _, g in groups]
         return gpd.GeoDataFrame(
             {
                 "grid_code": pd.array(list(groups.groups.keys()), dtype="str"),
