@@ -57,6 +57,22 @@ def _shift(layer: gpd.GeoDataFrame, dx: float, dy: float) -> gpd.GeoDataFrame:
     return out
 
 
+def _fishnet_system(seed: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    squares = [box(x, y, x + 50, y + 50) for y in range(0, 300, 50) for x in range(0, 300, 50)]
+    frame = gpd.GeoDataFrame(
+        {"grid_code": [f"g{k}" for k in rng.integers(0, 4, len(squares))]},
+        geometry=squares,
+        crs=CRS,
+    )
+    out = frame.dissolve("grid_code").reset_index().explode(index_parts=False)
+    out["grid_code"] = [f"{c}_{k}" for k, c in enumerate(out["grid_code"])]
+    return out.reset_index(drop=True)
+
+
+_MM = st.integers(-900, 900).map(lambda v: v / 1000)  # shifts in millimetres
+
+
 @pytest.fixture(scope="module")
 def hairline(urban):
     """The urban grids redrawn 0.4 m off: hairline slivers against the original."""
@@ -250,6 +266,26 @@ def test_crosswalk_option_errors():
         gg.fusion.crosswalk(_squares(), _squares(), a_code="code")
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 50), dx=_MM, dy=_MM)
+def test_crosswalk_invariants(seed, dx, dy):
+    a = _fishnet_system(seed)
+    b = _shift(_fishnet_system(seed + 1), dx, dy)
+    args = {"tolerance_m2": 0.5, "a_code": "grid_code", "b_code": "grid_code", "names": ("A", "B")}
+    fast = _crosswalk.build_crosswalk(a, b, **args)
+    slow = _crosswalk.build_crosswalk(a, b, slow=True, **args)
+    pd.testing.assert_frame_equal(fast.to_frame(), slow.to_frame(), check_exact=True)
+    _shares_sum_to_one(fast)
+    # kept pairs and slivers together hold the whole overlap of the two systems
+    overlap = shapely.area(
+        shapely.intersection(
+            shapely.union_all(a.geometry.values), shapely.union_all(b.geometry.values)
+        )
+    )
+    kept = fast.table["area_m2"].sum() + fast.sliver_area_m2
+    assert kept == pytest.approx(overlap, rel=1e-9)
+
+
 # --------------------------------------------------------------------------- conflicts
 def _moved_plan(plan):
     """The plan with one boundary cell of a grid moved to its neighbour: a built-in conflict."""
@@ -380,22 +416,6 @@ def test_align_refuses_overlapping_grids():
         gg.fusion.align(_squares(), _squares(), tolerance=0)
 
 
-def _fishnet_system(seed: int) -> gpd.GeoDataFrame:
-    rng = np.random.default_rng(seed)
-    squares = [box(x, y, x + 50, y + 50) for y in range(0, 300, 50) for x in range(0, 300, 50)]
-    frame = gpd.GeoDataFrame(
-        {"grid_code": [f"g{k}" for k in rng.integers(0, 4, len(squares))]},
-        geometry=squares,
-        crs=CRS,
-    )
-    out = frame.dissolve("grid_code").reset_index().explode(index_parts=False)
-    out["grid_code"] = [f"{c}_{k}" for k, c in enumerate(out["grid_code"])]
-    return out.reset_index(drop=True)
-
-
-_MM = st.integers(-900, 900).map(lambda v: v / 1000)  # shifts in millimetres
-
-
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 50), dx=_MM, dy=_MM)
 def test_align_invariants(seed, dx, dy):
@@ -433,6 +453,18 @@ def test_common_base_rebuilds_every_system_exactly(urban, police, holey, gcj_pol
     assert shapely.area(geoms).sum() == pytest.approx(shapely.area(shapely.union_all(geoms)))
     assert base.cells["cell_code"].is_unique and base.coding == "sequence"
     assert base.cells["cell_code"].str.fullmatch(r"\d{6}").all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 50), dx=_MM, dy=_MM)
+def test_common_base_rebuild_invariant(seed, dx, dy):
+    a = _fishnet_system(seed)
+    b = _shift(_fishnet_system(seed + 1), dx, dy)
+    base = gg.fusion.common_base(a, b, min_area=0)
+    for name, original in (("A", a), ("B", b)):
+        assert _rebuild_error(base, name, original).max() < 1e-6
+    geoms = base.cells.geometry.values
+    assert shapely.area(geoms).sum() == pytest.approx(shapely.area(shapely.union_all(geoms)))
 
 
 def test_common_base_matches_geopandas_union_overlay(urban, police):

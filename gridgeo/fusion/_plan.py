@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgeo.errors import CodingError
 from gridgeo.fusion._base import table_html
 from gridgeo.fusion._common import NEST, CommonBase
 from gridgeo.grids import GridPlan, build, renumber
@@ -95,7 +96,7 @@ def _unique_codes(codes: np.ndarray, group: np.ndarray) -> np.ndarray:
     keys["num"] = keys.groupby("p").cumcount() + 1
     if (keys["num"] > 999).any():
         msg = "the fused plan would need more than 999 grids in one community; use fewer grids."
-        raise ValueError(msg)
+        raise CodingError(msg)
     keys["new"] = keys["p"] + keys["num"].map("{:03d}".format)
     table = keys.set_index(["g", "c"])["new"]
     return table.loc[list(zip(group, codes, strict=True))].to_numpy(dtype=object).astype(str)
@@ -148,8 +149,10 @@ def fused_plan(
         ``base`` is not a CommonBase.
     ValueError
         Unknown system in ``respect``; neither or both of ``n`` and ``target``.
-    PlanError, ColumnError
-        As raised by :func:`gridgeo.grids.build`.
+    ColumnError
+        ``weight`` is not a column of ``base.cells`` (or holds bad values).
+    PlanError, CodingError
+        As raised by :func:`gridgeo.grids.build`; more than 999 grids in one community.
 
     Examples
     --------
