@@ -246,8 +246,8 @@ def align(
     1. The boundaries of A and B, plus a short connector from every vertex of either system
        to the nearest point of the other's boundary when within ``tolerance`` (so slivers are
        cut at every vertex), are noded together and polygonized into *faces*, one valid
-       coverage; each face is labelled with the A grid and the B grid holding an interior
-       point of it (or none).
+       coverage; each face is labelled with the A grid and the B grid holding most of its
+       area (at least half; else none).
     2. A face is *thin* when its mean width ``2 · area / perimeter`` is below ``tolerance``:
        a hairline sliver between an A boundary and a nearby B boundary.
     3. Each thin face takes the A grid of the neighbouring face (sharing an edge of positive
