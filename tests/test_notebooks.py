@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+# notebooks that take more than ~20 s
+SLOW = {"04_fusion.ipynb"}
 
 
 def _code_cells(path: Path) -> list[str]:
@@ -29,10 +32,16 @@ def test_notebook_is_stored_without_outputs(path):
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in NOTEBOOKS],
+    ids=lambda p: p.name,
+)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
+    # notebooks that write into tempfile.mkdtemp() (never the repository) write here too
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     namespace: dict = {}
     for source in _code_cells(path):
         tree = ast.parse(source)

@@ -59,6 +59,7 @@ from gridgeo.maps._density import (
     ramp_colours,
     rgba_image_png,
 )
+from gridgeo.maps._fusion import fusion_map
 from gridgeo.maps._interactive import (
     BasemapError,
     _add_geojson,
@@ -87,6 +88,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BasemapError",
+    "fusion_map",
     "grid_map",
     "heatmap",
     "hotspot_map",
