@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,16 @@ from gridgeo._validate import (
 )
 from gridgeo.errors import ColumnError, CRSError
 
-__all__ = ["ENGINES", "STATUSES", "LevelRules", "assign", "flag_duplicates", "route", "summary"]
+__all__ = [
+    "ENGINES",
+    "STATUSES",
+    "LevelRules",
+    "assign",
+    "assign_chunks",
+    "flag_duplicates",
+    "route",
+    "summary",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -681,6 +690,92 @@ def _assign_dask(reports: Any, prepared: _Cells, opts: dict[str, Any]) -> Any:
         shared = dask.delayed(lambda cells: cells)(future)
         logger.info("cells broadcast to %d Dask workers", len(client.scheduler_info()["workers"]))
     return reports.map_partitions(_assign_partition, shared, opts, meta=meta)
+
+
+# --------------------------------------------------------------------------------------------
+# chunked runs (the work is in gridgeo._assign_chunks)
+# --------------------------------------------------------------------------------------------
+def assign_chunks(
+    chunks: Iterable[gpd.GeoDataFrame],
+    cells: Any,
+    grids: Any = None,
+    tolerance: float = 0.0,
+    *,
+    coords: str | None = None,
+    engine: str = "auto",
+    categories: pd.DataFrame | Mapping[str, str] | str | Path | None = None,
+    rules: LevelRules | None = None,
+    category_col: str = "category_code",
+    severity_col: str = "severity",
+    time_col: str = "reported_at",
+    duplicates: bool = False,
+    duplicate_distance: float = 50.0,
+    duplicate_minutes: float = 60.0,
+    progress: bool = False,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Assign reports that arrive in chunks; yield one assigned frame per chunk.
+
+    For files too large for memory: feed it :func:`gridgeo.io.iter_reports` and sum the
+    results with :func:`gridgeo.hotspots.count_chunks`, keeping one chunk in memory at a
+    time. The cells are validated and indexed once. Every chunk is assigned by the same code
+    as :func:`assign`, so statuses, cells, grids, distances, reasons and departments equal one
+    pass over all the reports. Two things look *across* reports and see only their own
+    chunk: probable duplicates (hence ``duplicates=False`` by default here) and the
+    repeat escalation of :class:`LevelRules` (``level``); pass
+    ``rules=LevelRules(repeat_count=0)`` for levels that equal one pass as well.
+
+    Parameters
+    ----------
+    chunks : iterable of GeoDataFrame
+        Report chunks, e.g. ``gridgeo.io.iter_reports(path, chunksize=500_000)``. Consumed
+        lazily, one at a time.
+    cells, grids, tolerance, coords, engine, categories, rules
+        As for :func:`assign`.
+    category_col, severity_col, time_col, duplicates, duplicate_distance, duplicate_minutes
+        As for :func:`assign` (``duplicates`` defaults to False, see above).
+    progress : bool
+        Show a progress bar over the chunks.
+
+    Returns
+    -------
+    iterator of GeoDataFrame
+        One :func:`assign` result per chunk, lazily (nothing runs before iteration).
+
+    Raises
+    ------
+    TypeError, CRSError, ColumnError, DuplicateIdError, GeometryError, ValueError
+        As for :func:`assign`; cells and options are checked at once, chunks as they come.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, gridgeo as gg
+    >>> from shapely import Point, box
+    >>> cells = gpd.GeoDataFrame({"cell_code": ["A", "B"]},
+    ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4547")
+    >>> part = gpd.GeoDataFrame(geometry=[Point(50, 50), Point(150, 50)], crs="EPSG:4547")
+    >>> [c["cell_code"].tolist() for c in gg.assign.assign_chunks([part, part[1:]], cells)]
+    [['A', 'B'], ['B']]
+    """
+    from gridgeo import _assign_chunks
+
+    _check_options(tolerance, engine, coords)
+    if rules is not None and not isinstance(rules, LevelRules):
+        msg = f"rules must be a gridgeo.assign.LevelRules, got {type(rules).__name__}."
+        raise TypeError(msg)
+    opts = {
+        "tolerance": float(tolerance),
+        "coords": _canonical_coords(coords),
+        "engine": engine,
+        "categories": categories,
+        "rules": rules,
+        "category_col": category_col,
+        "severity_col": severity_col,
+        "time_col": time_col,
+        "duplicates": duplicates,
+        "duplicate_distance": duplicate_distance,
+        "duplicate_minutes": duplicate_minutes,
+    }
+    return _assign_chunks.assign_chunks(chunks, cells, grids, opts, progress=progress)
 
 
 # --------------------------------------------------------------------------------------------

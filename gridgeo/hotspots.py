@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "DensitySurface",
     "EmergingHotspots",
     "WarningRules",
+    "count_chunks",
     "counts",
     "emerging",
     "gistar",
@@ -797,3 +799,65 @@ def time_profile(
     wide = long.pivot_table(index=idx, columns="weekday", values="count", aggfunc="sum")
     wide.columns = [_WEEKDAYS[int(c)] for c in wide.columns]
     return wide.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- chunked counts
+def count_chunks(
+    chunks: Iterable[pd.DataFrame],
+    cells: gpd.GeoDataFrame,
+    *,
+    by: str | None = None,
+    key: str | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Count reports per cell or grid over chunks of assigned reports, one chunk at a time.
+
+    The same table as :func:`counts` without ``freq`` on all the chunks together (``count``,
+    ``count_<value>`` with ``by``, ``per_km2``, ``per_1000``), built by summing per-chunk
+    counts, so only one chunk is in memory at a time. Pair it with
+    :func:`gridgeo.io.iter_reports` and :func:`gridgeo.assign.assign_chunks` for files of
+    tens of millions of reports.
+
+    Parameters
+    ----------
+    chunks : iterable of DataFrame
+        Assigned report chunks (``status`` and the code column ``key``); consumed once.
+    cells : GeoDataFrame
+        Cells (``cell_code``) or grids (``grid_code``).
+    by, key : str, optional
+        As for :func:`counts`.
+    progress : bool
+        Show a progress bar over the chunks.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` with the count columns; ``attrs["status_counts"]`` sums the
+        chunks' status counts (from :func:`gridgeo.assign.assign_chunks`).
+
+    Raises
+    ------
+    TypeError
+        ``chunks`` is a single frame.
+    ColumnError
+        A chunk lacks ``status``-filtered code column ``key`` or ``by``.
+    DuplicateIdError
+        The codes in ``cells`` are not unique.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> cells = gpd.GeoDataFrame({"cell_code": ["a", "b"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                          crs="EPSG:4547")
+    >>> one = pd.DataFrame({"cell_code": ["a", "b"], "status": ["assigned", "outside"]})
+    >>> two = pd.DataFrame({"cell_code": ["a"], "status": ["snapped"]})
+    >>> count_chunks([one, two], cells)[["cell_code", "count"]]
+      cell_code  count
+    0         a      2
+    1         b      0
+    """
+    from gridgeo import _assign_chunks
+
+    return _assign_chunks.count_chunks(chunks, cells, by=by, key=key, progress=progress)

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,13 @@ from gridgeo.errors import (
     InputFileError,
 )
 
-__all__ = ["read_layer", "read_postgis", "read_reports", "write_layer"]
+__all__ = [
+    "iter_reports",
+    "read_layer",
+    "read_postgis",
+    "read_reports",
+    "write_layer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -743,3 +749,92 @@ def read_postgis(
     except KeyError as err:
         msg = f"geom_col={geom_col!r} is not a column of the query result; name the geometry."
         raise ColumnError(msg) from err
+
+
+# --- large files in chunks (gridgeo._io_chunks) ------------------------------------------
+
+
+def iter_reports(
+    path: PathLike,
+    *,
+    chunksize: int,
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    encoding: str | None = None,
+    errors: str = "flag",
+    dtype: Mapping[str, Any] | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read a large CSV or Parquet report export in chunks of ``chunksize`` rows.
+
+    Each chunk is what :func:`read_reports` returns for those rows, with the index and row
+    numbers of one pass over the whole file: the index continues from chunk to chunk (or is
+    the ``id`` column) and ``row N`` in ``coord_issue`` counts from the file's first row. So
+    ``pd.concat(iter_reports(path, chunksize=k))`` has the statuses, issues, geometry and
+    index of ``read_reports(path)``. Only one chunk is in memory at a time: with
+    :func:`gridgeo.assign.assign_chunks` and :func:`gridgeo.hotspots.count_chunks`,
+    10 million reports run in a bounded memory budget (``docs/large-files.md``).
+
+    Differences from one pass: column types are inferred per chunk (a column that is whole
+    numbers in one chunk and text in another comes back int64 there and text here; pin them
+    with ``dtype=``, e.g. ``{"category_code": str}``); ``id`` values are checked for
+    uniqueness within each chunk; the column-swap check and the rule that decides which
+    rows "look swapped" (the China box or ``|lat| > 90``) are applied per chunk, which
+    matters only for files that mix Chinese and foreign points.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``.csv``/``.txt`` (UTF-8, UTF-8 with BOM, GBK/GB18030; detected on the first 4 MiB
+        unless ``encoding`` is given) or a plain ``.parquet`` table.
+    chunksize : int
+        Rows per chunk. 200,000–1,000,000 suits most machines (about 1 GB per million rows
+        of a typical export while a chunk is assigned).
+    lon, lat, crs, time, id, errors
+        As for :func:`read_reports`.
+    encoding : str, optional
+        Force the CSV encoding instead of detecting it.
+    dtype : mapping, optional
+        Column types passed to the reader (``time`` and ``id`` are read as text).
+
+    Returns
+    -------
+    iterator of GeoDataFrame
+        Lazily read chunks; the file is opened when iteration starts.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``chunksize`` is not a positive whole number.
+    InputFileError
+        Missing file, unsupported extension, or an unreadable chunk (named by its rows).
+    EncodingError
+        A CSV that is not UTF-8 or GBK, or a later chunk that does not decode.
+    ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_reports`, naming the chunk and its rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "reports.csv"
+    >>> _ = path.write_text("lng,lat\\n114.41,23.11\\n,23.1\\n114.42,23.12\\n")
+    >>> chunks = list(iter_reports(path, chunksize=2))
+    >>> [list(c.index) for c in chunks], chunks[0].loc[1, "coord_issue"]
+    ([[0, 1], [2]], 'row 1: lng is missing')
+    """
+    from gridgeo import _io_chunks
+
+    return _io_chunks.iter_reports(
+        path,
+        chunksize=chunksize,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        time=time,
+        id=id,
+        encoding=encoding,
+        errors=errors,
+        dtype=dtype,
+    )
