@@ -9,7 +9,12 @@ Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK), Excel, P
 GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and column, and
 flags bad coordinates in ``coord_status``/``coord_issue`` instead of dropping them.
 
-PostGIS: :func:`read_postgis` runs parameterised SQL only (needs ``gridgeo[postgis]``).
+PostGIS (needs ``gridgeo[postgis]``): :func:`read_postgis` runs parameterised SQL only;
+:func:`read_postgis_layer`, :func:`read_postgis_reports`, :func:`write_postgis` and
+:func:`write_plan_postgis` read and write tables with checked, quoted names, in one
+transaction per write (``docs/postgis.md``).
+
+Large files: :func:`iter_reports` reads a CSV or Parquet export in chunks.
 """
 
 from __future__ import annotations
@@ -18,10 +23,9 @@ import codecs
 import io as _stdio
 import logging
 import os
-import re
 import shutil
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ import pyogrio
 
 from gridgeo import _encoding, _reports
 from gridgeo._atomic import atomic_fileset, atomic_path
-from gridgeo._validate import optional_import, require_geodataframe
+from gridgeo._validate import require_geodataframe
 from gridgeo.errors import (
     ColumnError,
     EncodingError,
@@ -43,8 +47,12 @@ __all__ = [
     "iter_reports",
     "read_layer",
     "read_postgis",
+    "read_postgis_layer",
+    "read_postgis_reports",
     "read_reports",
     "write_layer",
+    "write_plan_postgis",
+    "write_postgis",
 ]
 
 logger = logging.getLogger(__name__)
@@ -651,44 +659,6 @@ def _load_reports(
 
 # --- PostGIS -----------------------------------------------------------------------------
 
-_LITERAL = re.compile(r"'(?:[^']|'')*'|\$\$")
-_FORMAT_MARKERS = re.compile(r"%s|%\(\w+\)s|\{\w*\}")
-_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-def _check_sql(sql: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not isinstance(sql, str):
-        msg = f"sql must be a string with :name placeholders, got {type(sql).__name__}."
-        raise TypeError(msg)
-    if _LITERAL.search(sql):
-        msg = (
-            "sql contains a quoted literal; values must be passed as bound parameters, not "
-            'formatted into the SQL text. Write e.g. "SELECT * FROM reports WHERE kind = :kind" '
-            "with params={'kind': 'event'}."
-        )
-        raise ValueError(msg)
-    if _FORMAT_MARKERS.search(sql):
-        msg = (
-            "sql contains %s / %(name)s / {name} placeholders; use :name placeholders with "
-            "params={...} (SQLAlchemy text() bound parameters)."
-        )
-        raise ValueError(msg)
-    body = sql.strip().rstrip(";")
-    if ";" in body:
-        msg = "sql holds more than one statement; pass a single SELECT."
-        raise ValueError(msg)
-    params = dict(params or {})
-    needed = set(_BIND.findall(body))
-    missing = sorted(needed - set(params))
-    extra = sorted(set(params) - needed)
-    if missing or extra:
-        msg = (
-            f"sql placeholders and params do not match: missing values for "
-            f"{missing or 'none'}, unused params {extra or 'none'}."
-        )
-        raise ValueError(msg)
-    return params
-
 
 def read_postgis(
     sql: str,
@@ -708,8 +678,8 @@ def read_postgis(
     ----------
     sql : str
         One SELECT statement with ``:name`` placeholders.
-    con : sqlalchemy Engine or Connection
-        The database connection.
+    con : sqlalchemy Engine or Connection, or str
+        The database connection, or a URL such as ``"postgresql+psycopg://user@host/db"``.
     geom_col : str
         Geometry column of the result (WKB/EWKB; its SRID gives the CRS).
     params : mapping, optional
@@ -738,17 +708,9 @@ def read_postgis(
     ...
     ValueError: sql contains a quoted literal; values must be passed as bound parameters, ...
     """
-    bound = _check_sql(sql, params)
-    sa = optional_import("sqlalchemy", "postgis")
-    statement = sa.text(sql)
-    try:
-        return gpd.read_postgis(statement, con, geom_col=geom_col, params=bound)
-    except sa.exc.SQLAlchemyError as err:
-        msg = f"the database refused the query: {err}. Check the SQL and the connection."
-        raise InputFileError(msg) from err
-    except KeyError as err:
-        msg = f"geom_col={geom_col!r} is not a column of the query result; name the geometry."
-        raise ColumnError(msg) from err
+    from gridgeo import _io_postgis
+
+    return _io_postgis.read_query(sql, con, geom_col=geom_col, params=params)
 
 
 # --- large files in chunks (gridgeo._io_chunks) ------------------------------------------
@@ -838,3 +800,263 @@ def iter_reports(
         errors=errors,
         dtype=dtype,
     )
+
+
+# --- PostGIS tables (gridgeo._io_postgis) -------------------------------------------------
+
+
+def read_postgis_layer(
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a PostGIS table as a GeoDataFrame (cells, grids, communities...).
+
+    The schema, table and column names are checked (plain names only) and quoted; catalogue
+    look-ups use bound parameters. The CRS comes from the geometry column's SRID. Needs
+    ``pip install 'gridgeo[postgis]'``; see ``docs/postgis.md``.
+
+    Parameters
+    ----------
+    table : str
+        Table (or view) name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (``"postgresql+psycopg://user@host:5432/dbname"``).
+    schema : str
+        Schema of the table.
+    geom_col : str, optional
+        Geometry column to read; required when the table has several. Other geometry
+        columns are not read.
+    order_by : str or list of str, optional
+        Columns to sort the rows by; by default the order the server returns.
+
+    Returns
+    -------
+    GeoDataFrame
+        With a RangeIndex and the SRID's CRS.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema or table, no PostGIS, connection or query failure.
+    ColumnError
+        No (or an ambiguous, or an unknown) geometry column; unknown ``order_by`` column.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+    TypeError
+        ``con`` is not an Engine, Connection or URL.
+
+    Examples
+    --------
+    >>> read_postgis_layer("cells; DROP TABLE grids; --", "postgresql+psycopg://h/db")
+    Traceback (most recent call last):
+    ...
+    gridgeo.errors.InputFileError: table='cells; DROP TABLE grids; --' is not a plain ...
+    """
+    from gridgeo import _io_postgis
+
+    return _io_postgis.read_table(
+        table, con, schema=schema, geom_col=geom_col, order_by=order_by, geometry=True
+    )
+
+
+def read_postgis_reports(
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    errors: str = "flag",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read reports from a PostgreSQL/PostGIS table, checked like :func:`read_reports`.
+
+    The result is what :func:`read_reports` returns for a CSV export of the same rows:
+    the same columns plus ``coord_status``, ``coord_issue`` and point ``geometry``, the same
+    statuses and messages, ready for :func:`gridgeo.assign`. Values of the ``id`` column
+    become text, as they are when read from a CSV.
+
+    Parameters
+    ----------
+    table : str
+        Table (or view) name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (``"postgresql+psycopg://user@host:5432/dbname"``).
+    schema : str
+        Schema of the table.
+    lon, lat, crs, time, id, errors
+        As for :func:`read_reports`. ``lon``/``lat`` are ignored with ``geom_col``.
+    geom_col : str, optional
+        Read the points from this PostGIS geometry column (its SRID gives the CRS) instead
+        of ``lon``/``lat`` columns. Without it, geometry columns are not read.
+    order_by : str or list of str, optional
+        Columns to sort the rows by (row numbers in ``coord_issue`` follow this order);
+        by default the order the server returns.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`read_reports`.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema or table, connection or query failure.
+    ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_reports`.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+
+    Examples
+    --------
+    >>> read_postgis_reports("reports", "postgresql+psycopg://h/db", schema='x"; --')
+    Traceback (most recent call last):
+    ...
+    gridgeo.errors.InputFileError: schema='x"; --' is not a plain PostgreSQL name. ...
+    """
+    from gridgeo import _io_postgis
+
+    _io_postgis.check_name(table, "table")
+    _io_postgis.check_name(schema, "schema")
+    frame = _io_postgis.read_table(
+        table,
+        con,
+        schema=schema,
+        geom_col=geom_col,
+        order_by=order_by,
+        geometry=geom_col is not None,
+    )
+    if id is not None and id in frame.columns:
+        frame[id] = frame[id].astype("str")  # as read_reports reads a CSV's id column
+    return read_reports(frame, lon=lon, lat=lat, crs=crs, time=time, id=id, errors=errors)
+
+
+def write_postgis(
+    gdf: gpd.GeoDataFrame,
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    if_exists: str = "fail",
+) -> str:
+    """Write a layer (cells, grids, assigned reports...) to a PostGIS table, in one transaction.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer, with a CRS that has an EPSG code (it becomes the SRID). A named index is
+        written as a column; an unnamed one is dropped. Categorical columns are written as
+        their values.
+    table : str
+        Table name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL. With a Connection that is inside a transaction the write
+        is a savepoint of it (the caller commits); otherwise it is committed here.
+    schema : str
+        An existing schema.
+    if_exists : {"fail", "replace", "append"}
+        When the table exists: refuse (nothing written), drop and recreate it, or add rows
+        (the columns and SRID must match).
+
+    Returns
+    -------
+    str
+        ``"schema.table"``.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema, existing table with ``if_exists="fail"``, or the
+        database refused the write (nothing written).
+    CRSError
+        No CRS, a CRS without EPSG code, or an SRID that differs from the table's on append.
+    ColumnError
+        Column names that are not text or longer than 63 bytes.
+    ValueError
+        Unknown ``if_exists``.
+    OptionalDependencyError
+        SQLAlchemy, psycopg or GeoAlchemy2 are not installed.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4326)
+    >>> write_postgis(pts, "posts", "postgresql+psycopg://h/db", if_exists="merge")
+    Traceback (most recent call last):
+    ...
+    ValueError: if_exists='merge' is not allowed; use 'fail', 'replace' or 'append'.
+    """
+    from gridgeo import _io_postgis
+
+    _io_postgis.write_tables([(gdf, table, "gdf")], con, schema=schema, if_exists=if_exists)
+    return f"{schema}.{table}"
+
+
+def write_plan_postgis(
+    plan: Any,
+    con: Any,
+    *,
+    schema: str = "public",
+    cells_table: str = "cells",
+    grids_table: str = "grids",
+    if_exists: str = "fail",
+) -> tuple[str, str]:
+    """Write a grid plan's cells and grids to two PostGIS tables, all or nothing.
+
+    Both tables are written in one transaction: if either write fails, neither table is
+    created or changed. Read them back with :func:`read_postgis_layer`.
+
+    Parameters
+    ----------
+    plan : GridPlan
+        A :func:`gridgeo.grids.build` result (anything with ``.cells`` and ``.grids``
+        GeoDataFrames).
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (see :func:`write_postgis` for transactions).
+    schema : str
+        An existing schema.
+    cells_table, grids_table : str
+        Table names.
+    if_exists : {"fail", "replace", "append"}
+        As for :func:`write_postgis`; with ``"fail"`` nothing is written if either exists.
+
+    Returns
+    -------
+    tuple of str
+        ``("schema.cells_table", "schema.grids_table")``.
+
+    Raises
+    ------
+    TypeError
+        ``plan`` has no ``cells``/``grids`` GeoDataFrames.
+    InputFileError, CRSError, ColumnError, ValueError, OptionalDependencyError
+        As for :func:`write_postgis`.
+
+    Examples
+    --------
+    >>> write_plan_postgis(object(), "postgresql+psycopg://h/db")
+    Traceback (most recent call last):
+    ...
+    TypeError: plan must be a grid plan with .cells and .grids GeoDataFrames, got object.
+    """
+    from gridgeo import _io_postgis
+
+    cells, grids = getattr(plan, "cells", None), getattr(plan, "grids", None)
+    if not isinstance(cells, gpd.GeoDataFrame) or not isinstance(grids, gpd.GeoDataFrame):
+        msg = (
+            "plan must be a grid plan with .cells and .grids GeoDataFrames, got "
+            f"{type(plan).__name__}."
+        )
+        raise TypeError(msg)
+    layers = [(cells, cells_table, "plan.cells"), (grids, grids_table, "plan.grids")]
+    _io_postgis.write_tables(layers, con, schema=schema, if_exists=if_exists)
+    return f"{schema}.{cells_table}", f"{schema}.{grids_table}"
