@@ -42,6 +42,8 @@ from gridgeo.errors import (
 def _bindir() -> tuple[Path | None, str]:
     given = os.environ.get("GRIDGEO_PG_BINDIR")
     if given:
+        if not (Path(given) / "initdb").exists():
+            return None, f"GRIDGEO_PG_BINDIR={given!r} holds no initdb"
         return Path(given), ""
     found = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"),
@@ -150,7 +152,11 @@ def postgis(in_ci: bool) -> Iterator[Any]:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    except (RuntimeError, OSError, subprocess.TimeoutExpired, sa.exc.SQLAlchemyError) as err:
+    except sa.exc.SQLAlchemyError as err:
+        cluster.stop()
+        hint = "is PostGIS installed? apt-get install -y postgresql-NN-postgis-3"
+        unavailable(f"{' '.join(str(err).split())[:300]} ({hint})")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
         cluster.stop()
         unavailable(str(err))
     try:
