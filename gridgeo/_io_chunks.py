@@ -140,15 +140,8 @@ def iter_reports(
     errors: str,
     dtype: Mapping[str, Any] | None,
 ) -> Iterator[gpd.GeoDataFrame]:
-    """See :func:`gridgeo.io.iter_reports`."""
-    from gridgeo import io as gio
-
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int | np.integer):
-        msg = f"chunksize must be a whole number of rows, got {chunksize!r}."
-        raise TypeError(msg)
-    if chunksize < 1:
-        msg = f"chunksize must be at least 1 row, got {chunksize}."
-        raise ValueError(msg)
+    """See :func:`gridgeo.io.iter_reports`; arguments are checked now, the file when read."""
+    chunksize = check_chunksize(chunksize)
     path = Path(path)
     if path.suffix.lower() not in {".csv", ".txt", ".parquet"}:
         msg = (
@@ -161,23 +154,41 @@ def iter_reports(
         msg = f"cannot read {str(path)!r}: the file {where}."
         raise InputFileError(msg)
     text_columns = [c for c in (time, id) if c]
+    frames = _raw_chunks(path, chunksize, encoding, text_columns, dtype)
+    options = {"lon": lon, "lat": lat, "crs": crs, "time": time, "id": id, "errors": errors}
+    return checked_chunks(frames, repr(str(path)), options)
+
+
+def check_chunksize(chunksize: Any) -> int:
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int | np.integer):
+        msg = f"chunksize must be a whole number of rows, got {chunksize!r}."
+        raise TypeError(msg)
+    if chunksize < 1:
+        msg = f"chunksize must be at least 1 row, got {chunksize}."
+        raise ValueError(msg)
+    return int(chunksize)
+
+
+def checked_chunks(
+    frames: Iterator[pd.DataFrame], source: str, options: dict[str, Any]
+) -> Iterator[gpd.GeoDataFrame]:
+    """Each raw chunk through :func:`gridgeo.io.read_reports`, with whole-file rows."""
+    from gridgeo import io as gio
+
     offset = 0
-    frames = _raw_chunks(path, int(chunksize), encoding, text_columns, dtype)
     for number, frame in enumerate(frames):
         try:
-            out = gio.read_reports(
-                frame, lon=lon, lat=lat, crs=crs, time=time, id=id, errors=errors
-            )
+            out = gio.read_reports(frame, **options)
         except GridgeoError as err:
             rows = f"rows {offset:,}–{offset + len(frame) - 1:,}"
             msg = (
-                f"{str(path)!r}, chunk {number} ({rows}; row numbers below count from the "
+                f"{source}, chunk {number} ({rows}; row numbers below count from the "
                 f"chunk's first row): {err}"
             )
             raise type(err)(msg) from err
-        if id is None:
+        if options["id"] is None:
             out.index = pd.RangeIndex(offset, offset + len(out))
         out["coord_issue"] = _global_rows(out["coord_issue"], offset)
-        logger.debug("%s: chunk %d, rows %d-%d", path, number, offset, offset + len(out) - 1)
+        logger.debug("%s: chunk %d, rows %d-%d", source, number, offset, offset + len(out) - 1)
         offset += len(out)
         yield out

@@ -277,37 +277,100 @@ def read_table(
     geometry: bool,
 ) -> pd.DataFrame:
     """Read a table: a GeoDataFrame (``geometry=True``) or its non-geometry columns."""
+    _check_names(table, schema, geom_col)
+    sa = optional_import("sqlalchemy", "postgis")
+    with _reading(con, sa) as conn:
+        statement, geom_col, srid = _plan_read(
+            conn, sa, table, schema, geom_col, order_by, geometry
+        )
+        return next(_fetch(conn, sa, statement, geom_col, srid, None, f"table {schema}.{table}"))
+
+
+def iter_table(
+    table: str,
+    con: Any,
+    *,
+    schema: str,
+    geom_col: str | None,
+    order_by: str | Sequence[str] | None,
+    chunksize: int,
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_table` in chunks of ``chunksize`` rows, through a server-side cursor."""
+    _check_names(table, schema, geom_col)
+    sa = optional_import("sqlalchemy", "postgis")
+    return _chunks(table, con, sa, schema, geom_col, order_by, chunksize)
+
+
+def _chunks(
+    table: str,
+    con: Any,
+    sa: Any,
+    schema: str,
+    geom_col: str | None,
+    order_by: str | Sequence[str] | None,
+    chunksize: int,
+) -> Iterator[pd.DataFrame]:
+    geometry = geom_col is not None
+    where = f"table {schema}.{table}"
+    with _reading(con, sa) as conn:
+        statement, column, srid = _plan_read(conn, sa, table, schema, geom_col, order_by, geometry)
+        statement = statement.execution_options(stream_results=True, max_row_buffer=chunksize)
+        yield from _fetch(conn, sa, statement, column, srid, chunksize, where)
+
+
+def _check_names(table: str, schema: str, geom_col: str | None) -> None:
     check_name(table, "table")
     check_name(schema, "schema")
     if geom_col is not None:
         check_name(geom_col, "geom_col")
-    sa = optional_import("sqlalchemy", "postgis")
+
+
+def _plan_read(
+    conn: Any,
+    sa: Any,
+    table: str,
+    schema: str,
+    geom_col: str | None,
+    order_by: str | Sequence[str] | None,
+    geometry: bool,
+) -> tuple[Any, str | None, int]:
+    """The SELECT to run, the geometry column to parse (None: none) and its SRID."""
     where = f"table {schema}.{table}"
-    with _reading(con, sa) as conn:
-        columns = _require_table(conn, sa, schema, table)
-        geoms = _geometry_columns(conn, sa, schema, table)
-        order = _order_columns(order_by, columns, where)
-        if geometry:
-            geom_col = _pick_geometry(geom_col, geoms, columns, where)
-            skipped = [c for c in geoms if c != geom_col]
+    columns = _require_table(conn, sa, schema, table)
+    geoms = _geometry_columns(conn, sa, schema, table)
+    order = _order_columns(order_by, columns, where)
+    if geometry:
+        geom_col = _pick_geometry(geom_col, geoms, columns, where)
+    skipped = [c for c in geoms if c != geom_col]
+    if skipped:
+        logger.info("%s: geometry column(s) %s not read", where, skipped)
+    selected = [c for c in columns if c not in skipped]
+    statement = _select(sa, schema, table, selected, order)
+    return statement, geom_col, geoms.get(geom_col, 0) if geom_col else 0
+
+
+def _fetch(
+    conn: Any,
+    sa: Any,
+    statement: Any,
+    geom_col: str | None,
+    srid: int,
+    chunksize: int | None,
+    where: str,
+) -> Iterator[pd.DataFrame]:
+    """Yield the whole result (``chunksize=None``) or its chunks."""
+    try:
+        if geom_col is None:
+            frames = pd.read_sql(statement, conn, chunksize=chunksize)
         else:
-            skipped = [c for c in geoms if c != geom_col]
-        selected = [c for c in columns if c not in skipped]
-        if skipped:
-            logger.info("%s: geometry column(s) %s not read", where, skipped)
-        statement = _select(sa, schema, table, selected, order)
-        try:
-            if geometry or geom_col is not None:
-                assert geom_col is not None
-                frame = gpd.read_postgis(statement, conn, geom_col=geom_col)
-                srid = geoms.get(geom_col, 0)
-                if frame.crs is None and srid > 0:
-                    frame = frame.set_crs(srid)
-                return frame
-            return pd.read_sql(statement, conn)
-        except sa.exc.SQLAlchemyError as err:
-            msg = f"could not read {where}: {_db_message(err)}."
-            raise InputFileError(msg) from err
+            frames = gpd.read_postgis(statement, conn, geom_col=geom_col, chunksize=chunksize)
+        for frame in [frames] if chunksize is None else frames:
+            if geom_col is not None and frame.crs is None and srid > 0:
+                frame = frame.set_crs(srid)
+            yield frame
+    except sa.exc.SQLAlchemyError as err:
+        msg = f"could not read {where}: {_db_message(err)}."
+        raise InputFileError(msg) from err
 
 
 def _pick_geometry(

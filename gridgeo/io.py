@@ -12,7 +12,8 @@ flags bad coordinates in ``coord_status``/``coord_issue`` instead of dropping th
 PostGIS (needs ``gridgeo[postgis]``): :func:`read_postgis` runs parameterised SQL only;
 :func:`read_postgis_layer`, :func:`read_postgis_reports`, :func:`write_postgis` and
 :func:`write_plan_postgis` read and write tables with checked, quoted names, in one
-transaction per write (``docs/postgis.md``).
+transaction per write; :func:`iter_postgis_reports` reads a large table in chunks
+(``docs/postgis.md``).
 
 Large files: :func:`iter_reports` reads a CSV or Parquet export in chunks.
 """
@@ -44,6 +45,7 @@ from gridgeo.errors import (
 )
 
 __all__ = [
+    "iter_postgis_reports",
     "iter_reports",
     "read_layer",
     "read_postgis",
@@ -937,6 +939,72 @@ def read_postgis_reports(
     if id is not None and id in frame.columns:
         frame[id] = frame[id].astype("str")  # as read_reports reads a CSV's id column
     return read_reports(frame, lon=lon, lat=lat, crs=crs, time=time, id=id, errors=errors)
+
+
+def iter_postgis_reports(
+    table: str,
+    con: Any,
+    *,
+    chunksize: int,
+    schema: str = "public",
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    errors: str = "flag",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read reports from a PostgreSQL/PostGIS table in chunks, through a server-side cursor.
+
+    :func:`read_postgis_reports` for tables too large for memory, as :func:`iter_reports`
+    is for files: each chunk is checked by :func:`read_reports`, the index continues from
+    chunk to chunk (or is the ``id`` column) and ``row N`` in ``coord_issue`` counts from
+    the first row of the table; the same per-chunk caveats apply. Feed the chunks to
+    :func:`gridgeo.assign.assign_chunks`. The connection stays open until the iterator is
+    exhausted or closed.
+
+    Parameters
+    ----------
+    table, con, schema, lon, lat, crs, time, id, errors, geom_col
+        As for :func:`read_postgis_reports`.
+    chunksize : int
+        Rows per chunk (rows fetched from the server at a time).
+    order_by : str or list of str, optional
+        Columns to sort the rows by; pass one (e.g. the id) so that runs are repeatable.
+
+    Returns
+    -------
+    iterator of GeoDataFrame
+        Names and ``chunksize`` are checked at once; the table when iteration starts.
+
+    Raises
+    ------
+    InputFileError, ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_postgis_reports`; errors of a chunk name its rows.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+    TypeError, ValueError
+        ``chunksize`` is not a positive whole number.
+
+    Examples
+    --------
+    >>> iter_postgis_reports("reports", "postgresql+psycopg://h/db", chunksize=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunksize must be at least 1 row, got 0.
+    """
+    from gridgeo import _io_chunks, _io_postgis
+
+    size = _io_chunks.check_chunksize(chunksize)
+    frames = _io_postgis.iter_table(
+        table, con, schema=schema, geom_col=geom_col, order_by=order_by, chunksize=size
+    )
+    if id is not None:
+        frames = (f.assign(**{id: f[id].astype("str")}) if id in f else f for f in frames)
+    options = {"lon": lon, "lat": lat, "crs": crs, "time": time, "id": id, "errors": errors}
+    return _io_chunks.checked_chunks(frames, f"table {schema}.{table}", options)
 
 
 def write_postgis(
