@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import Point, box
 
 import gridgeo as gg
@@ -447,6 +449,26 @@ def test_unusual_but_plain_names_are_quoted(db: Any, plan: gg.grids.GridPlan) ->
         gio.write_postgis(plan.grids.iloc[:2], name, db, schema="t")
         assert len(gio.read_postgis_layer(name, db, schema="t")) == 2
     assert _tables(db) == sorted(["Grids", "select", "user", "网格_2026"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.one_of(st.from_regex(r"[^\W\d]\w{0,62}", fullmatch=True), st.text(max_size=70)))
+def test_any_name_is_refused_or_names_exactly_one_table(postgis: Any, name: str) -> None:
+    """Invariant: a name is refused (nothing created) or creates exactly that table."""
+    import sqlalchemy as sa
+
+    layer = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(114.4, 23.1)], crs=4326)
+    with postgis.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS h CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA h"))
+    try:
+        gio.write_postgis(layer, name, postgis, schema="h")
+    except InputFileError as err:
+        assert "not a plain PostgreSQL name" in str(err)
+        assert _tables(postgis, "h") == []
+    else:
+        assert _tables(postgis, "h") == [name]
+        assert gio.read_postgis_layer(name, postgis, schema="h")["n"].tolist() == [1]
 
 
 # --------------------------------------------------------------------------- without a server
