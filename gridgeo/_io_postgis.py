@@ -428,21 +428,21 @@ def _storable(frame: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:
 
 
 def write_tables(
-    layers: Sequence[tuple[gpd.GeoDataFrame, str, str]],
+    layers: Sequence[tuple[gpd.GeoDataFrame, str, str, str]],
     con: Any,
     *,
     schema: str,
     if_exists: str,
 ) -> None:
-    """Write ``(frame, table, argument name)`` layers in one transaction."""
+    """Write ``(frame, table, frame argument, table argument)`` layers in one transaction."""
     check_name(schema, "schema")
     if if_exists not in IF_EXISTS:
         msg = f"if_exists={if_exists!r} is not allowed; use 'fail', 'replace' or 'append'."
         raise ValueError(msg)
     frames = []
-    for gdf, table, what in layers:
+    for gdf, table, what, table_arg in layers:
         require_geodataframe(gdf, what)
-        check_name(table, f"{what} table")
+        check_name(table, table_arg)
         if gdf.crs is None:
             msg = f"{what} has no CRS; set one (gdf.set_crs(...)) so the table gets an SRID."
             raise CRSError(msg)

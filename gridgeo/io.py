@@ -1065,7 +1065,8 @@ def write_postgis(
     """
     from gridgeo import _io_postgis
 
-    _io_postgis.write_tables([(gdf, table, "gdf")], con, schema=schema, if_exists=if_exists)
+    layers = [(gdf, table, "gdf", "table")]
+    _io_postgis.write_tables(layers, con, schema=schema, if_exists=if_exists)
     return f"{schema}.{table}"
 
 
@@ -1125,6 +1126,9 @@ def write_plan_postgis(
             f"{type(plan).__name__}."
         )
         raise TypeError(msg)
-    layers = [(cells, cells_table, "plan.cells"), (grids, grids_table, "plan.grids")]
+    layers = [
+        (cells, cells_table, "plan.cells", "cells_table"),
+        (grids, grids_table, "plan.grids", "grids_table"),
+    ]
     _io_postgis.write_tables(layers, con, schema=schema, if_exists=if_exists)
     return f"{schema}.{cells_table}", f"{schema}.{grids_table}"

@@ -344,6 +344,10 @@ def test_plan_write_is_all_or_nothing(db: Any, plan: gg.grids.GridPlan) -> None:
     # an existing grids table with other columns: appending the plan's grids fails ...
     with db.begin() as conn:
         conn.execute(sa.text("CREATE TABLE t.grids (only_this integer)"))
+    # if_exists="fail": one existing table is enough to write nothing
+    with pytest.raises(InputFileError, match=r"t\.grids already exist.*Nothing was written"):
+        gio.write_plan_postgis(plan, db, schema="t")
+    assert _tables(db) == ["grids"]
     with pytest.raises(InputFileError, match=r"could not write table t\.grids.*Nothing"):
         gio.write_plan_postgis(plan, db, schema="t", if_exists="append")
     # ... and the cells written before it in the same call are rolled back
