@@ -99,7 +99,8 @@ class Cluster:
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.folder}' "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c shared_buffers=32MB -c max_connections=20"
+            "-c shared_buffers=32MB -c max_connections=20 -c max_parallel_workers_per_gather=0 "
+            "-c dynamic_shared_memory_type=mmap"  # containers often have a tiny /dev/shm
         )
         log = self.folder / "server.log"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60",
