@@ -754,8 +754,8 @@ def iter_reports(
         ``.csv``/``.txt`` (UTF-8, UTF-8 with BOM, GBK/GB18030; detected on the first 4 MiB
         unless ``encoding`` is given) or a plain ``.parquet`` table.
     chunksize : int
-        Rows per chunk. 200,000–1,000,000 suits most machines (about 1 GB per million rows
-        of a typical export while a chunk is assigned).
+        Rows per chunk. 200,000–1,000,000 suits most machines: a 500,000-row chunk of a
+        typical export takes about 0.65 GB while it is assigned (``docs/large-files.md``).
     lon, lat, crs, time, id, errors
         As for :func:`read_reports`.
     encoding : str, optional
