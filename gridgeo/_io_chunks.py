@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +139,13 @@ def iter_reports(
     encoding: str | None,
     errors: str,
     dtype: Mapping[str, Any] | None,
+    read: Callable[..., gpd.GeoDataFrame],
 ) -> Iterator[gpd.GeoDataFrame]:
-    """See :func:`gridgeo.io.iter_reports`; arguments are checked now, the file when read."""
+    """See :func:`gridgeo.io.iter_reports`; arguments are checked now, the file when read.
+
+    ``read`` is :func:`gridgeo.io.read_reports`, passed in by the caller (so this module does
+    not import ``gridgeo.io``, which imports it).
+    """
     chunksize = check_chunksize(chunksize)
     path = Path(path)
     if path.suffix.lower() not in {".csv", ".txt", ".parquet"}:
@@ -156,7 +161,7 @@ def iter_reports(
     text_columns = [c for c in (time, id) if c]
     frames = _raw_chunks(path, chunksize, encoding, text_columns, dtype)
     options = {"lon": lon, "lat": lat, "crs": crs, "time": time, "id": id, "errors": errors}
-    return checked_chunks(frames, repr(str(path)), options)
+    return checked_chunks(frames, repr(str(path)), options, read)
 
 
 def check_chunksize(chunksize: Any) -> int:
@@ -170,15 +175,16 @@ def check_chunksize(chunksize: Any) -> int:
 
 
 def checked_chunks(
-    frames: Iterator[pd.DataFrame], source: str, options: dict[str, Any]
+    frames: Iterator[pd.DataFrame],
+    source: str,
+    options: dict[str, Any],
+    read: Callable[..., gpd.GeoDataFrame],
 ) -> Iterator[gpd.GeoDataFrame]:
-    """Each raw chunk through :func:`gridgeo.io.read_reports`, with whole-file rows."""
-    from gridgeo import io as gio
-
+    """Each raw chunk through ``read`` (:func:`gridgeo.io.read_reports`), whole-file rows."""
     offset = 0
     for number, frame in enumerate(frames):
         try:
-            out = gio.read_reports(frame, **options)
+            out = read(frame, **options)
         except GridgeoError as err:
             rows = f"rows {offset:,}–{offset + len(frame) - 1:,}"
             msg = (

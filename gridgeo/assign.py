@@ -50,6 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 from pyproj import CRS, Transformer
+from tqdm import tqdm
 
 from gridgeo import _routing
 from gridgeo._gc import gc_paused
@@ -756,8 +757,12 @@ def assign_chunks(
     >>> [c["cell_code"].tolist() for c in gg.assign.assign_chunks([part, part[1:]], cells)]
     [['A', 'B'], ['B']]
     """
-    from gridgeo import _assign_chunks
-
+    if isinstance(chunks, pd.DataFrame):
+        msg = (
+            "chunks must be an iterable of GeoDataFrames (e.g. gridgeo.io.iter_reports(...)), "
+            "not one frame; use gridgeo.assign(reports, cells) for a single frame."
+        )
+        raise TypeError(msg)
     _check_options(tolerance, engine, coords)
     if rules is not None and not isinstance(rules, LevelRules):
         msg = f"rules must be a gridgeo.assign.LevelRules, got {type(rules).__name__}."
@@ -775,7 +780,21 @@ def assign_chunks(
         "duplicate_distance": duplicate_distance,
         "duplicate_minutes": duplicate_minutes,
     }
-    return _assign_chunks.assign_chunks(chunks, cells, grids, opts, progress=progress)
+    prepared = _prepare_cells(cells, grids)  # validated and indexed once, now
+    return _assigned_chunks(chunks, prepared, opts, progress)
+
+
+def _assigned_chunks(
+    chunks: Iterable[gpd.GeoDataFrame], prepared: _Cells, opts: dict[str, Any], progress: bool
+) -> Iterator[gpd.GeoDataFrame]:
+    """Each chunk through the code of :func:`assign` (the Dask path does the same per part)."""
+    for number, chunk in enumerate(tqdm(chunks, desc="assign", unit="chunk", disable=not progress)):
+        require_geodataframe(chunk, f"chunk {number}")
+        if opts["coords"] is None:
+            require_crs(chunk, f"chunk {number}")
+        result = _assign_frame(chunk, prepared, opts)
+        logger.debug("chunk %d: %s", number, result.attrs["status_counts"])
+        yield result
 
 
 # --------------------------------------------------------------------------------------------

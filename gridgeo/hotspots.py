@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from tqdm import tqdm
 
 from gridgeo import _emerging, _gistar, _kde, _warnings
 from gridgeo._validate import (
@@ -858,6 +859,40 @@ def count_chunks(
     0         a      2
     1         b      0
     """
-    from gridgeo import _assign_chunks
-
-    return _assign_chunks.count_chunks(chunks, cells, by=by, key=key, progress=progress)
+    if isinstance(chunks, pd.DataFrame):
+        msg = (
+            "chunks must be an iterable of assigned report frames, not one frame; use "
+            "gridgeo.hotspots.counts(assigned, cells) for a single frame."
+        )
+        raise TypeError(msg)
+    cells = require_geodataframe(cells, "cells")
+    key = _key_of(cells, key, "cells")
+    require_unique(cells[key], key, "cells")
+    codes = pd.Index(cells[key])
+    total = np.zeros(len(cells), dtype=np.int64)
+    per_value: dict[Any, np.ndarray] = {}
+    statuses: dict[str, int] = {}
+    unknown = 0
+    for number, chunk in enumerate(tqdm(chunks, desc="count", unit="chunk", disable=not progress)):
+        for status, n in (chunk.attrs.get("status_counts") or {}).items():
+            statuses[status] = statuses.get(status, 0) + int(n)
+        rep = _counted(chunk, f"chunk {number}")
+        require_columns(rep, [key] + ([by] if by else []), f"chunk {number}")
+        pos = codes.get_indexer(rep[key])
+        known = pos >= 0
+        unknown += int((~known).sum())
+        total += np.bincount(pos[known], minlength=len(cells))
+        if by is not None:  # as counts(): one column per value, over the known rows
+            for value, grp in rep.loc[known].groupby(by, sort=False):
+                add = np.bincount(codes.get_indexer(grp[key]), minlength=len(cells))
+                per_value[value] = per_value.get(value, 0) + add
+    if unknown:
+        logger.warning("%d counted reports have a %s not in cells; ignored", unknown, key)
+    out = cells.copy()
+    out["count"] = total
+    for value in sorted(per_value):
+        out[f"count_{value}"] = per_value[value].astype(np.int64)
+    pop = cells["population"].to_numpy(dtype=np.float64) if "population" in cells else None
+    _rates(out, _areas_km2(cells), pop)
+    out.attrs["status_counts"] = statuses
+    return out

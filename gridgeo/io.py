@@ -801,6 +801,7 @@ def iter_reports(
         encoding=encoding,
         errors=errors,
         dtype=dtype,
+        read=read_reports,
     )
 
 
@@ -1004,7 +1005,7 @@ def iter_postgis_reports(
     if id is not None:
         frames = (f.assign(**{id: f[id].astype("str")}) if id in f else f for f in frames)
     options = {"lon": lon, "lat": lat, "crs": crs, "time": time, "id": id, "errors": errors}
-    return _io_chunks.checked_chunks(frames, f"table {schema}.{table}", options)
+    return _io_chunks.checked_chunks(frames, f"table {schema}.{table}", options, read_reports)
 
 
 def write_postgis(
