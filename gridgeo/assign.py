@@ -694,7 +694,7 @@ def _assign_dask(reports: Any, prepared: _Cells, opts: dict[str, Any]) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# chunked runs (the work is in gridgeo._assign_chunks)
+# chunked runs (iter_reports -> assign_chunks -> hotspots.count_chunks; docs/large-files.md)
 # --------------------------------------------------------------------------------------------
 def assign_chunks(
     chunks: Iterable[gpd.GeoDataFrame],
