@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 import gridgeo as gg
-import gridgeo.assign  # imported outside the timed call, as geopandas is
+import gridgeo.assignment  # imported outside the timed call, as geopandas is
 
 
 def make_cells(n: int, side: float, seed: int) -> gpd.GeoDataFrame:

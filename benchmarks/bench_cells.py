@@ -32,7 +32,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridgeo import _cellgrid, cells
+from gridgeo import cells
+from gridgeo.cells import _lattice as _cellgrid
 
 
 def _timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:

@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 from gridgeo import crs as gcrs
-from gridgeo._china import inside_china
+from gridgeo.crs._china import inside_china
 
 PAIRS = [("wgs84", "gcj02"), ("gcj02", "wgs84"), ("wgs84", "bd09"), ("bd09", "wgs84")]
 

@@ -19,8 +19,8 @@ import numpy as np
 import shapely
 from shapely import box
 
-from gridgeo import _weights
 from gridgeo import hotspots as hs
+from gridgeo.hotspots import _weights
 
 CRS = "EPSG:4547"
 

@@ -86,7 +86,7 @@ def run_mode(mode: str, path: Path, chunksize: int, out: Path) -> None:
         rows = len(hits)
     else:
         chunks = gg.io.iter_reports(path, chunksize=chunksize, **READ)
-        hits = gg.assign.assign_chunks(chunks, plan)
+        hits = gg.assignment.assign_chunks(chunks, plan)
         counted = gg.hotspots.count_chunks(hits, plan.cells)
         statuses = counted.attrs["status_counts"]
         rows = sum(statuses.values())

@@ -24,37 +24,37 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 _SUBMODULES = (
-    "assign",
+    "assignment",
+    "calendar",
     "categories",
     "cells",
-    "cli",
     "coverage",
     "crs",
     "datasets",
-    "fusion",
     "grids",
     "hotspots",
     "io",
     "maps",
 )
+_FUNCTIONS = {"assign": "gridgeo.assignment"}
 
-__all__ = ["__version__", "errors", *_SUBMODULES]
+__all__ = ["__version__", "assign", "errors", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from gridgeo import (  # noqa: F401
-        assign,
+        assignment,
+        calendar,
         categories,
         cells,
-        cli,
         coverage,
         crs,
         datasets,
-        fusion,
         grids,
         hotspots,
         io,
         maps,
     )
+    from gridgeo.assignment import assign
 
 
 def __getattr__(name: str) -> Any:
@@ -62,9 +62,13 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f"gridgeo.{name}")
         globals()[name] = module
         return module
+    if name in _FUNCTIONS:
+        func = getattr(importlib.import_module(_FUNCTIONS[name]), name)
+        globals()[name] = func
+        return func
     msg = f"module 'gridgeo' has no attribute {name!r}"
     raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_FUNCTIONS))

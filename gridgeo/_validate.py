@@ -7,7 +7,7 @@ Each helper raises a :mod:`gridgeo.errors` exception whose message names the arg
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -60,14 +60,30 @@ def require_nonempty(obj: pd.DataFrame, name: str) -> None:
         raise EmptyInputError(msg)
 
 
-def require_columns(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise :class:`ColumnError` naming every required column that is missing."""
+def require_columns(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    name: str,
+    *,
+    params: Mapping[str, str] | None = None,
+) -> None:
+    """Raise :class:`ColumnError` naming every required column that is missing.
+
+    ``params`` maps a column to the keyword argument that names it, so the message can tell
+    the caller which argument to pass (``{"reported_at": "time_col"}``); columns without one
+    must be renamed.
+    """
     missing = [c for c in columns if c not in df.columns]
     if missing:
         have = ", ".join(map(str, df.columns[:20]))
+        params = params or {}
+        fixes = [
+            f"pass {params[c]}='<your column>'" if c in params else f"rename your column to {c!r}"
+            for c in missing
+        ]
         msg = (
             f"{name} is missing column(s) {', '.join(map(repr, missing))}. "
-            f"Columns present: {have}. Rename your column or pass its name explicitly."
+            f"Columns present: {have}. To fix: {'; '.join(fixes)}."
         )
         raise ColumnError(msg)
 

@@ -1,4 +1,4 @@
-"""Tests for gridgeo.assign: statuses, the boundary rule, engines, routing, duplicates, Dask."""
+"""Tests for gridgeo.assignment: statuses, the boundary rule, engines, routing, duplicates, Dask."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
 import gridgeo as gg
-from gridgeo._pip import CellLocator, contains_shifted_exact
-from gridgeo.assign import LevelRules, flag_duplicates, route, summary
+from gridgeo.assignment import LevelRules, flag_duplicates, route, summary
+from gridgeo.assignment._engines import CellLocator, contains_shifted_exact
 from gridgeo.errors import ColumnError, CRSError, DuplicateIdError, GeometryError
 
 CRS_GK = "EPSG:4547"  # CGCS2000 GK zone 114E
@@ -110,9 +110,9 @@ def test_tolerance_zero_means_outside(net):
 def test_module_is_callable_both_spellings(net):
     reports = _status_reports()
     a = gg.assign(reports, net, tolerance=10)
-    b = gg.assign.assign(reports, net, tolerance=10)
+    b = gg.assignment.assign(reports, net, tolerance=10)
     pd.testing.assert_frame_equal(a, b)
-    assert callable(gg.assign) and callable(gg.assign.route)
+    assert callable(gg.assign) and callable(gg.assignment.route)
 
 
 def test_coord_status_and_issue_from_reader(net):
@@ -165,7 +165,7 @@ def test_gcj02_declared_input():
     centres = cells.geometry.centroid.to_crs(4326)
     lon, lat = convert(centres.x.to_numpy(), centres.y.to_numpy(), "wgs84", "gcj02")
     reports = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    out = gg.assign(reports, cells, coords="gcj02")
+    out = gg.assign(reports, cells, crs="gcj02")
     assert (out["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
     naive = gg.assign(reports, cells)  # GCJ-02 taken as WGS 84: shifted by hundreds of metres
     assert (naive["cell_code"].to_numpy() != cells["cell_code"].to_numpy()).mean() > 0.5
@@ -181,8 +181,8 @@ def test_bad_inputs_raise_gridgeo_errors(net):
         gg.assign(reports, net, tolerance=-1)
     with pytest.raises(ValueError, match="engine"):
         gg.assign(reports, net, engine="magic")
-    with pytest.raises(CRSError, match="coords"):
-        gg.assign(reports, net, coords="mars")
+    with pytest.raises(CRSError, match="crs must be"):
+        gg.assign(reports, net, crs="mars")
     with pytest.raises(TypeError, match="GeoDataFrame"):
         gg.assign(pd.DataFrame({"a": [1]}), net)
     with pytest.raises(CRSError):

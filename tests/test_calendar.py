@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridgeo._calendar import WorkCalendar
+from gridgeo.calendar import WorkCalendar
 
 CAL = WorkCalendar(holidays=["2026-10-01", "2026-10-02"], workdays=["2026-10-10"])
 

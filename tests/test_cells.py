@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Polygon, box
 
-from gridgeo import _blocks, _cellgrid, cells
+from gridgeo import cells
+from gridgeo.cells import _blocks
+from gridgeo.cells import _lattice as _cellgrid
 from gridgeo.errors import (
     CodingError,
     ColumnError,

@@ -12,7 +12,7 @@ from shapely import Point, box
 
 import gridgeo as gg
 from gridgeo import io as gio
-from gridgeo.assign import LevelRules
+from gridgeo.assignment import LevelRules
 from gridgeo.errors import ColumnError, EncodingError, InputFileError
 
 N_REPORTS = 20_000
@@ -63,7 +63,7 @@ def test_iter_reports_with_ids_keeps_the_id_index(reports_csv: Path) -> None:
 def test_chunked_pipeline_equals_one_pass(reports_csv: Path, plan: gg.grids.GridPlan) -> None:
     one = gg.assign(gio.read_reports(reports_csv, **READ), plan, **ASSIGN)
     chunks = list(
-        gg.assign.assign_chunks(
+        gg.assignment.assign_chunks(
             gio.iter_reports(reports_csv, chunksize=CHUNK, **READ), plan, **ASSIGN
         )
     )
@@ -113,9 +113,9 @@ def test_count_chunks_matches_a_row_by_row_count(plan: gg.grids.GridPlan) -> Non
 def test_assign_chunks_checks_cells_at_once() -> None:
     bad = gpd.GeoDataFrame({"code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4547)
     with pytest.raises(ColumnError, match="cell_code"):
-        gg.assign.assign_chunks([], bad)
+        gg.assignment.assign_chunks([], bad)
     with pytest.raises(TypeError, match="iterable"):
-        gg.assign.assign_chunks(gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4547), bad)
+        gg.assignment.assign_chunks(gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4547), bad)
     with pytest.raises(TypeError, match="one frame"):
         gg.hotspots.count_chunks(pd.DataFrame({"cell_code": []}), bad)
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from shapely import LineString, Point, box
 
-from gridgeo import _kpi, coverage
-from gridgeo._calendar import WorkCalendar
+from gridgeo import coverage
+from gridgeo.calendar import WorkCalendar
 from gridgeo.categories import default_categories
+from gridgeo.coverage import _kpi
 from gridgeo.errors import ColumnError
 
 CATS = default_categories()
@@ -131,7 +132,7 @@ def test_service_coverage_network_differs_from_straight_line() -> None:
 
 
 def test_network_distance_parallel_edges_not_summed() -> None:
-    from gridgeo._network import network_distance
+    from gridgeo.coverage._network import network_distance
 
     line = LineString([(0, 0), (100, 0)])
     d = network_distance(np.array([line, line]), np.array([Point(100, 0)]), np.array([Point(0, 0)]))
@@ -233,7 +234,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("gridgeo._report_html.render", boom)
+    monkeypatch.setattr("gridgeo.coverage._report_html.render", boom)
     with pytest.raises(RuntimeError):
         rep.to_html(tmp_path / "x.html")
     assert list(tmp_path.iterdir()) == []

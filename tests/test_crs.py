@@ -15,8 +15,8 @@ from pyproj import CRS, Geod
 from shapely import LineString, MultiPolygon, Point, Polygon
 
 from gridgeo import crs as gcrs
-from gridgeo._china import china_region, inside_china, inside_china_slow
 from gridgeo.crs import SYSTEMS, convert, from_declared, local_crs, to_metric, to_system
+from gridgeo.crs._china import china_region, inside_china, inside_china_slow
 from gridgeo.errors import CoordinateError, CRSError, GridgeoError
 
 GEOD = Geod(ellps="WGS84")
@@ -202,7 +202,7 @@ def test_inside_china_fast_equals_slow_twin():
 
 
 def test_inside_china_grid_path_equals_slow_twin():
-    from gridgeo import _china
+    from gridgeo.crs import _china
 
     minx, miny, maxx, maxy = china_region().bounds
     lon, lat = _test_points(4_000, seed=5)

@@ -111,7 +111,7 @@ def test_default_categories_table() -> None:
     assert table.index.is_unique
     assert set(table["kind"]) == {"event", "component"}
     assert set(table["deadline_unit"]) <= {"working_hours", "working_days"}
-    # the DESIGN.md example: exposed garbage must be handled within 4 working hours
+    # exposed garbage must be handled within 4 working hours
     assert table.loc["E0101", "name"] == "暴露垃圾"
     assert table.loc["E0101", "deadline"] == 4.0
     assert table.loc["E0303", "deadline"] == 20.0  # illegal construction: 20 working days

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from gridgeo import _adjacency, _partition, grids
-from gridgeo._gridplan import check_contiguous
+from gridgeo import _adjacency, grids
 from gridgeo.crs import to_metric
 from gridgeo.errors import ColumnError, CRSError, PlanError
+from gridgeo.grids import _partition
+from gridgeo.grids._plan import check_contiguous
 
 NEST = ["admin_code", "street_code", "community_code"]
 

@@ -13,9 +13,9 @@ import shapely
 from scipy import stats
 from shapely import box
 
-from gridgeo import _emerging, _gistar, _kde, _weights
 from gridgeo import hotspots as hs
 from gridgeo.errors import ColumnError, CRSError, EmptyInputError
+from gridgeo.hotspots import _emerging, _gistar, _kde, _weights
 
 CRS = "EPSG:4547"
 

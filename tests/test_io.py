@@ -1,4 +1,4 @@
-"""Tests of gridgeo.io (layers, reports, PostGIS guard) and gridgeo._atomic."""
+"""Tests of gridgeo.io (layers, reports, PostGIS guard) and gridgeo.io._atomic."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from pyproj import Geod
 from shapely import LineString, Point, Polygon
 
 from gridgeo import io as gio
-from gridgeo._atomic import atomic_fileset, atomic_path, write_bytes_atomic, write_text_atomic
 from gridgeo.crs import convert
 from gridgeo.errors import (
     ColumnError,
@@ -29,6 +28,7 @@ from gridgeo.errors import (
     InputFileError,
     OptionalDependencyError,
 )
+from gridgeo.io._atomic import atomic_fileset, atomic_path, write_bytes_atomic, write_text_atomic
 
 GEOD = Geod(ellps="WGS84")
 
@@ -228,7 +228,7 @@ def test_short_gbk_text_that_is_valid_utf8_is_not_mojibake(tmp_path: Path) -> No
     ],
 )
 def test_cpg_names(cpg: str, expected: str | None) -> None:
-    from gridgeo._encoding import cpg_encoding
+    from gridgeo.io._encoding import cpg_encoding
 
     assert cpg_encoding(cpg) == expected
 
@@ -713,7 +713,7 @@ _TIME_SAMPLES = [
     ids=["texts", "numbers", "mixed", "with-bool"],
 )
 def test_fast_time_parsing_matches_slow_twin(values: list[object], dtype: object) -> None:
-    from gridgeo._reports import parse_times, parse_times_slow
+    from gridgeo.io._reports import parse_times, parse_times_slow
 
     column = pd.Series(values, dtype=dtype)
     fast, fast_bad = parse_times(column)
@@ -743,7 +743,7 @@ _FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H时", "%Y%
     )
 )
 def test_time_parsing_twins_agree_on_random_text(values: list[str | None]) -> None:
-    from gridgeo._reports import parse_times, parse_times_slow
+    from gridgeo.io._reports import parse_times, parse_times_slow
 
     column = pd.Series(values, dtype=object)
     fast, fast_bad = parse_times(column)
@@ -755,7 +755,7 @@ def test_time_parsing_twins_agree_on_random_text(values: list[str | None]) -> No
 
 def test_nul_text_is_an_unparseable_time_in_both_twins() -> None:
     # found by hypothesis: pandas parses a lone NUL to NaT without an error
-    from gridgeo._reports import parse_times, parse_times_slow
+    from gridgeo.io._reports import parse_times, parse_times_slow
 
     column = pd.Series(["\x00", "2026-03-05 08:07"], dtype=object)
     for parse in (parse_times, parse_times_slow):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely import Point, box
 
-from gridgeo import _density, _offline, _static, maps
+from gridgeo import _fonts, maps
 from gridgeo.crs import convert
 from gridgeo.errors import (
     ColumnError,
@@ -26,6 +29,8 @@ from gridgeo.errors import (
     GridgeoError,
     InputFileError,
 )
+from gridgeo.maps import _assets as _offline
+from gridgeo.maps import _density, _static
 
 X0, Y0 = 541_000.0, 2_555_000.0  # EPSG:4547 near 114.4E 23.1N
 
@@ -409,6 +414,178 @@ def test_offline_missing_required_asset(tmp_path: Path) -> None:
     assert not (tmp_path / "map.html").exists()
 
 
+_REMOTE = re.compile(r'<(?:script|link)\b[^>]*(?:src|href)="https?://', re.IGNORECASE)
+
+
+def _composed() -> object:
+    m = maps.grid_map(_grids(), cells=_cells(), basemap="none")
+    m = maps.hotspot_map(_cells(), m=m)
+    return maps.reports_map(_reports(), m=m)
+
+
+def test_save_map_inlines_shipped_assets_by_default(tmp_path: Path) -> None:
+    out = maps.save_map(_composed(), tmp_path / "map.html")
+    page = out.read_text(encoding="utf-8")
+    assert not _REMOTE.search(page)
+    assert "<!-- leaflet 1.9.4 (BSD-2-Clause) -->" in page
+    assert "leaflet.markercluster 1.5.3" in page  # clustered reports
+    # folium's defaults that the page does not use are left out
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+    assert "Font Awesome" not in page and "glyphicon" not in page
+    # stylesheet images are data: URIs, no relative url() left
+    styles = "".join(re.findall(r"<style>(.*?)</style>", page, re.DOTALL))
+    assert "url(" in styles and not re.search(r"url\((?!\"?data:)", styles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+
+
+def test_save_map_beside_copies_assets_once(tmp_path: Path) -> None:
+    out = maps.save_map(_composed(), tmp_path / "a.html", assets="beside")
+    page = out.read_text(encoding="utf-8")
+    srcs = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
+    assert "gridgeo_web/leaflet/dist/leaflet.js" in srcs
+    assert all(s.startswith("gridgeo_web/") for s in srcs), srcs
+    web = tmp_path / "gridgeo_web"
+    for folder in ("leaflet", "leaflet.markercluster"):
+        assert any(
+            p.name.upper().startswith(("LICEN", "MIT-LICEN")) for p in (web / folder).iterdir()
+        )
+    assert (web / "leaflet/dist/images/layers.png").is_file()
+    stamp = (web / "leaflet/dist/leaflet.js").stat().st_mtime_ns
+    maps.save_map(_composed(), tmp_path / "b.html", assets="beside")
+    assert (web / "leaflet/dist/leaflet.js").stat().st_mtime_ns == stamp  # shared, not rewritten
+
+
+def test_save_map_cdn_only_when_asked(tmp_path: Path) -> None:
+    page = maps.save_map(_composed(), tmp_path / "m.html", assets="cdn").read_text("utf-8")
+    assert "https://cdn.jsdelivr.net/npm/leaflet@" in page
+    with pytest.raises(ValueError, match="assets"):
+        maps.save_map(_composed(), tmp_path / "m.html", assets="online")
+    with pytest.raises(InputFileError, match="is a folder"):
+        maps.save_map(_composed(), tmp_path)
+
+
+def test_unknown_cdn_asset_is_kept_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    page = '<script src="https://example.org/plugin.js"></script><p>x</p>'
+    with caplog.at_level("WARNING"):
+        out = _offline.bundle_html(page, mode="inline", page_dir=Path.cwd())
+    assert out == page and "example.org/plugin.js" in caplog.text
+
+
+def test_inlined_script_cannot_close_its_element() -> None:
+    assert _offline._script_text('a="</script><!--"') == 'a="<\\/script><\\!--"'
+    assert _offline._script_text("b='</SCRIPT>'") == "b='<\\/SCRIPT>'"
+
+
+def test_shipped_assets_match_their_manifest() -> None:
+    import hashlib
+
+    manifest = _offline.manifest()
+    listed = set()
+    for folder, info in manifest.items():
+        assert info["license"].split(" ")[0] in {"MIT", "BSD-2-Clause", "OFL-1.1"}, folder
+        assert info["tarball"].startswith("https://registry.npmjs.org/"), folder
+        assert any("LICEN" in name.upper() for name in info["files"]), folder
+        for name, digest in info["files"].items():
+            path = _offline.WEB_DIR / folder / name
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path
+            listed.add(path)
+    on_disk = {p for p in _offline.WEB_DIR.rglob("*") if p.is_file() and p.name != "MANIFEST.json"}
+    assert on_disk == listed
+    for asset in _offline.ASSETS:  # every asset a page can need is shipped
+        assert asset.bundle is None or (_offline.WEB_DIR / asset.bundle).is_file()
+    assert sum(p.stat().st_size for p in on_disk) < 1_600_000
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_outputs_take_the_users_umask(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        html_out = maps.save_map(maps.grid_map(_grids(), basemap="none"), tmp_path / "m.html")
+        png = maps.save_figure(maps.plot_grids(_grids()), tmp_path / "g.png", dpi=30)
+        beside = maps.save_map(
+            maps.grid_map(_grids(), basemap="none"), tmp_path / "b.html", assets="beside"
+        )
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    assert stat.S_IMODE(html_out.stat().st_mode) == expected
+    assert stat.S_IMODE(png.stat().st_mode) == expected
+    assert stat.S_IMODE(beside.stat().st_mode) == expected
+    js = tmp_path / "gridgeo_web/leaflet/dist/leaflet.js"
+    assert stat.S_IMODE(js.stat().st_mode) == expected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_folder_raises_a_gridgeo_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputFileError, match=r"m\.html"):
+            maps.save_map(maps.grid_map(_grids(), basemap="none"), folder / "m.html")
+        with pytest.raises(InputFileError, match=r"g\.png"):
+            maps.save_figure(maps.plot_grids(_grids()), folder / "g.png", dpi=20)
+    finally:
+        folder.chmod(0o755)
+    assert list(folder.iterdir()) == []
+
+
+def test_write_errors_name_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from gridgeo.io import _atomic
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_atomic, "write_text_atomic", full)
+    with pytest.raises(InputFileError, match=r"m\.html: No space left"):
+        maps.save_map(maps.grid_map(_grids(), basemap="none"), tmp_path / "m.html")
+    (tmp_path / "g.png").mkdir()
+    with pytest.raises(InputFileError, match="is a folder"):
+        maps.save_figure(maps.plot_grids(_grids()), tmp_path / "g.png")
+
+
+PAYLOAD_NAMES = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
+
+
+@pytest.mark.parametrize("payload", PAYLOAD_NAMES)
+def test_layer_names_and_legend_titles_are_escaped(payload: str) -> None:
+    grids = _grids()
+    grids[payload] = ["居民", payload, "单位"]
+    pts = gpd.GeoDataFrame(geometry=[Point(X0 + 100, Y0 + 100)] * 5, crs="EPSG:4547")
+    m = maps.grid_map(grids, column=payload, basemap="none", name=payload + " 1")
+    m = maps.hotspot_map(_cells(), m=m, name=payload + " 2")
+    m = maps.heatmap(pts, m=m, name=payload + " 3")
+    cells = _cells().rename(columns={"count": payload})
+    m = maps.heatmap(cells, m=m, column=payload, name=payload + " 4")
+    m = maps.reports_map(_reports(), m=m, name=payload + " 5")
+    page = _decoded(m.get_root().render())
+    assert payload not in page
+    escaped = html.escape(payload)
+    control = page[page.index("_layers = {") :]
+    for k in range(1, 6):  # the layer control's labels (Leaflet writes them as HTML)
+        assert f'"{escaped} {k}"' in control
+    legends = [json.loads(f'"{t}"') for t in re.findall(r'div.innerHTML = "(.*?)";', page)]
+    assert f"<b>{escaped}</b>" in legends[0]  # grid_map legend title (the column)
+    assert f"{escaped}</div>" in legends[0]  # ...and the value in its items
+    assert any(f"<b>{escaped}</b><span" in text for text in legends)  # the count ramp
+    with pytest.raises(maps.BasemapError, match="name"):
+        maps.grid_map(_grids(), name=3)  # type: ignore[arg-type]
+
+
+def test_map_fits_the_polygon_layers_not_outlying_reports() -> None:
+    reports = _reports()
+    reports.loc[5] = ["x", pd.Timestamp("2024-05-03"), "outside", "far", "a", Point(X0 + 5e4, Y0)]
+    m = maps.grid_map(_grids(), basemap="none")
+    m = maps.reports_map(reports, m=m)
+    m = maps.heatmap(reports, m=m)
+    w, s, e, n = m._gridgeo_bounds
+    np.testing.assert_allclose((w, s, e, n), _grids().to_crs(4326).total_bounds)
+    alone = maps.reports_map(reports, basemap="none")  # no polygons: fit the points
+    assert alone._gridgeo_bounds[2] > _grids().to_crs(4326).total_bounds[2] + 0.3
+
+
 def test_heat_page_stays_small_for_many_points() -> None:
     rng = np.random.default_rng(4)
     n = 200_000
@@ -446,16 +623,175 @@ def test_static_pngs_have_size_and_content(tmp_path: Path) -> None:
     for name, fig in figs.items():
         out = maps.save_figure(fig, tmp_path / f"{name}.png", dpi=80)
         shape, spread, colours = _png_stats(out)
-        assert shape[0] >= 600 and shape[1] >= 600, name
+        assert max(shape[:2]) >= 400 and min(shape[:2]) >= 150, name
         assert spread > 10 and colours > 20, name  # not blank
     assert not list(tmp_path.glob(".*"))
 
 
-def test_cjk_font_is_found_and_used() -> None:
-    name = _static.cjk_font()
-    if name is None:
+def _cjk_installed() -> bool:
+    """A CJK font file exists on this machine, whatever matplotlib's cache says."""
+    return any(_fonts.has_cjk_glyphs(f) for f in _fonts._candidate_files())
+
+
+@pytest.fixture
+def need_cjk(in_ci: bool) -> None:
+    """Skip without a CJK font locally; under CI (CI=true) a missing font is a failure."""
+    if not _cjk_installed():
+        if in_ci:
+            pytest.fail("no CJK font installed in CI: apt-get install fonts-noto-cjk")
         pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
-    assert "CJK" in name or "WenQuanYi" in name or "Han" in name
+
+
+@pytest.fixture
+def stale_font_cache(monkeypatch: pytest.MonkeyPatch):
+    """matplotlib's font list as built before the CJK fonts were installed."""
+    from matplotlib import font_manager as fm
+
+    fm.fontManager.ttflist  # noqa: B018 - the cache is loaded
+    kept = [
+        f
+        for f in fm.fontManager.ttflist
+        if not _fonts._glyphs_cached(str(f.fname), int(getattr(f, "index", 0) or 0))
+    ]
+    monkeypatch.setattr(fm.fontManager, "ttflist", kept)
+    fm.fontManager._findfont_cached.cache_clear()
+    _fonts.cjk_font.cache_clear()
+    yield
+    _fonts.cjk_font.cache_clear()
+    fm.fontManager._findfont_cached.cache_clear()
+
+
+def test_cjk_font_is_found_and_used(need_cjk: None) -> None:
+    name = _static.cjk_font()
+    assert name in _fonts.PREFERRED or name is not None
+    assert "CJK" in name or "WenQuanYi" in name or "Han" in name or "Hei" in name
+
+
+def test_cjk_font_found_although_the_font_cache_predates_it(
+    need_cjk: None, stale_font_cache: None, tmp_path: Path
+) -> None:
+    from matplotlib import font_manager as fm
+
+    assert not any("CJK" in f.name for f in fm.fontManager.ttflist)  # really stale
+    name = _fonts.cjk_font()
+    assert name is not None and name in {f.name for f in fm.fontManager.ttflist}
+    fig = maps.plot_grids(_grids(), title="网格划分 桥东社区")
+    assert fig.axes[0].get_title() == "网格划分 桥东社区"  # not replaced by '?'
+    # a missing glyph would be a UserWarning, an error under filterwarnings=error
+    maps.save_figure(fig, tmp_path / "zh.png", dpi=40)
+    maps.save_figure(maps.plot_hotspots(_cells()), tmp_path / "hot.pdf")
+
+
+def test_cjk_context_serves_report_charts(
+    need_cjk: None, stale_font_cache: None, tmp_path: Path
+) -> None:
+    """A chart made outside gridgeo.maps (the report's bar charts) draws Chinese tick labels,
+    which matplotlib creates only when drawing, inside cjk_context."""
+    from matplotlib.figure import Figure
+
+    with _fonts.cjk_context() as name:
+        assert name is not None
+        fig = Figure(figsize=(4, 2))
+        ax = fig.add_subplot()
+        ax.bar(range(3), [90, 95, 80])
+        ax.set_xticks(range(3), ["桥东社区", "江北社区", "河南岸"])
+        ax.set_ylabel("按期结案率 %")
+        fig.savefig(tmp_path / "kpi.png", dpi=40)  # a missing glyph would raise here
+    label = _fonts.font_properties(size=9)
+    assert name in label.get_family() and label.get_size() == 9
+
+
+def test_figures_leave_global_matplotlib_settings_alone(tmp_path: Path) -> None:
+    import matplotlib as mpl
+
+    keys = ("font.family", "font.sans-serif", "axes.unicode_minus", "savefig.bbox")
+    before = {k: mpl.rcParams[k] for k in keys}
+    with mpl.rc_context({"font.family": ["serif"]}):
+        fig = maps.plot_grids(_grids(), title="网格")
+        maps.save_figure(fig, tmp_path / "a.png", dpi=30)
+        with _fonts.cjk_context():
+            pass
+        assert list(mpl.rcParams["font.family"]) == ["serif"]
+    assert {k: mpl.rcParams[k] for k in keys} == before
+
+
+def _labelled_grids() -> gpd.GeoDataFrame:
+    """Two communities, each numbering its grids 001, 002, ...; one L-shaped grid."""
+    geoms, codes = [], []
+    for c, community in enumerate(("001", "002")):
+        for k in range(8):
+            i, j = k % 4, k // 4 + 2 * c
+            geoms.append(box(X0 + i * 300, Y0 + j * 300, X0 + (i + 1) * 300, Y0 + (j + 1) * 300))
+            codes.append(f"441302001{community}{k + 1:03d}")
+    ell = box(X0 + 1200, Y0, X0 + 1800, Y0 + 150).union(box(X0 + 1650, Y0, X0 + 1800, Y0 + 1200))
+    geoms.append(ell)
+    codes.append("441302001002009")
+    return gpd.GeoDataFrame({"grid_code": codes}, geometry=geoms, crs="EPSG:4547")
+
+
+def test_short_labels_are_unambiguous() -> None:
+    from gridgeo.maps._labels import short_labels
+
+    assert short_labels(_grids()["grid_code"]) == ["001", "002", "003"]
+    codes = _labelled_grids()["grid_code"]
+    labels = short_labels(codes)
+    assert len(set(labels)) == len(labels)
+    assert labels[0] == "1-001" and labels[8] == "2-001"
+    assert short_labels(pd.Series(["A7", "B7"])) == ["A7", "B7"]
+    assert short_labels(pd.Series(["x1001", "y1001"])) == ["x1001", "y1001"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 12)),
+        min_size=1,
+        max_size=40,
+        unique=True,
+    )
+)
+def test_short_labels_tell_unique_codes_apart(parts: list[tuple[int, int, int]]) -> None:
+    from gridgeo.maps._labels import short_labels
+
+    codes = pd.Series([f"441302{s:03d}{c:03d}{g:03d}" for s, c, g in parts])
+    labels = short_labels(codes)
+    assert len(set(labels)) == len(labels)
+    assert all(label.endswith(code[-3:]) for label, code in zip(labels, codes, strict=True))
+    assert max(len(label) for label in labels) <= 9  # never the 15-digit code here
+
+
+def test_grid_labels_sit_inside_their_grid_and_never_overlap() -> None:
+    from gridgeo.maps._labels import short_labels
+
+    grids = _labelled_grids()
+    fig = maps.plot_grids(grids, figsize=(5, 5))
+    ax = fig.axes[0]
+    wanted = short_labels(grids["grid_code"])
+    texts = [t for t in ax.texts if t.get_text() in set(wanted)]
+    assert sorted(t.get_text() for t in texts) == sorted(wanted)  # each once
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].overlaps(boxes[b]), (texts[a].get_text(), texts[b].get_text())
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not any(b.overlaps(legend) for b in boxes)
+    for t in texts:
+        geom = grids.geometry.iloc[wanted.index(t.get_text())]
+        assert geom.contains(Point(t.get_position())), t.get_text()
+    ell_label = next(t for t in texts if t.get_text() == "2-009")
+    assert not grids.geometry.iloc[-1].centroid.equals(Point(ell_label.get_position()))
+
+
+def test_saved_figures_are_cropped_to_content(tmp_path: Path) -> None:
+    strip = _grids(6)  # 3000 m x 500 m: a square figure would be mostly blank
+    fig = maps.plot_grids(strip, title="strip")
+    tight = _png_stats(maps.save_figure(fig, tmp_path / "t.png", dpi=50))[0]
+    full = _png_stats(maps.save_figure(fig, tmp_path / "f.png", dpi=50, tight=False))[0]
+    assert full[:2] == (400, 400)
+    assert tight[0] < 0.6 * full[0]  # the blank bands above and below are gone
+    img = mimage.imread(tmp_path / "t.png")[..., :3]
+    inked_rows = (img.min(axis=(1, 2)) < 0.9).mean()
+    assert inked_rows > 0.8  # only the 0.08-inch pad is blank
 
 
 def test_figures_fall_back_without_cjk_font(

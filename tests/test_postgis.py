@@ -296,9 +296,11 @@ def test_reports_in_chunks_equal_one_pass(db: Any, plan: gg.grids.GridPlan, tmp_
     both = list(chunks)
     assert [len(c) for c in both] == [3_000] * 6 + [2_000]
     pd.testing.assert_frame_equal(pd.concat(both), one)
-    options = {"duplicates": False, "rules": gg.assign.LevelRules(repeat_count=0)}
+    options = {"duplicates": False, "rules": gg.assignment.LevelRules(repeat_count=0)}
     hits = gg.assign(one, plan, **options)
-    counted = gg.hotspots.count_chunks(gg.assign.assign_chunks(both, plan, **options), plan.cells)
+    counted = gg.hotspots.count_chunks(
+        gg.assignment.assign_chunks(both, plan, **options), plan.cells
+    )
     pd.testing.assert_frame_equal(counted, gg.hotspots.counts(hits, plan.cells))
     with_ids = gio.iter_postgis_reports(
         "reports", db, schema="t", chunksize=7_000, order_by="seq", id="report_id", **read

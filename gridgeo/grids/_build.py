@@ -1,0 +1,223 @@
+"""Private helpers of :func:`gridgeo.grids.build`: input checks, allocation, grid codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgeo._validate import (
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_geom_types,
+    require_nonempty,
+    require_unique,
+    require_valid,
+    rows_preview,
+)
+from gridgeo.errors import ColumnError, PlanError
+from gridgeo.grids import _partition
+from gridgeo.grids._plan import number_grids, row_height
+
+logger = logging.getLogger("gridgeo.grids")
+
+
+# ----------------------------------------------------------------------------- validation
+def check_cells(cells: Any, name: str) -> gpd.GeoDataFrame:
+    require_geodataframe(cells, name)
+    require_nonempty(cells, name)
+    require_crs(cells, name)
+    require_geom_types(cells, ["Polygon", "MultiPolygon"], name)
+    require_valid(cells, name)
+    require_unique(cells.index, "index labels", name)
+    if "cell_code" in cells.columns:
+        require_unique(cells["cell_code"], "cell_code values", name)
+    return cells
+
+
+def cell_weights(cells: gpd.GeoDataFrame, weight: str | None, geoms_m: np.ndarray) -> np.ndarray:
+    if weight is None:
+        return np.asarray(shapely.area(geoms_m), dtype=float)
+    if not isinstance(weight, str):
+        msg = f"weight must be a column name or None (area), got {type(weight).__name__}."
+        raise TypeError(msg)
+    require_columns(cells, [weight], "cells", params={weight: "weight"})
+    values = pd.to_numeric(cells[weight], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        msg = (
+            f"cells column {weight!r} (weight) must hold finite numbers >= 0, but row(s) "
+            f"{rows_preview(cells.index[bad])} do not. Fill missing workloads with 0 or "
+            "drop those cells."
+        )
+        raise ColumnError(msg)
+    return values
+
+
+def check_options(n: Any, target: Any, nest: Any, tolerance: Any, seed: Any, snap: Any) -> None:
+    if (n is None) == (target is None):
+        msg = "pass exactly one of n= (number of grids) or target= (weight per grid)."
+        raise ValueError(msg)
+    if n is not None and (not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1):
+        msg = f"n must be a positive whole number of grids, got {n!r}."
+        raise ValueError(msg)
+    if target is not None and not (
+        isinstance(target, int | float | np.number) and np.isfinite(target) and target > 0
+    ):
+        msg = f"target must be a positive weight per grid, got {target!r}."
+        raise ValueError(msg)
+    if nest not in ("community", "street", None):
+        msg = f"nest must be 'community', 'street' or None, got {nest!r}."
+        raise ValueError(msg)
+    if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
+        msg = f"tolerance must be a fraction between 0 and 1 (0.10 = ±10 %), got {tolerance!r}."
+        raise ValueError(msg)
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        msg = f"seed must be a non-negative integer, got {seed!r}."
+        raise ValueError(msg)
+    if not (isinstance(snap, int | float) and np.isfinite(snap) and snap >= 0):
+        msg = f"snap must be a distance >= 0 in metres, got {snap!r}."
+        raise ValueError(msg)
+
+
+def old_codes(cells: pd.DataFrame) -> np.ndarray | None:
+    if "grid_code" not in cells.columns:
+        return None
+    return cells["grid_code"].astype("string").fillna("").to_numpy(dtype=object).astype(str)
+
+
+def locked_mask(cells: pd.DataFrame, locked: Any, old: np.ndarray | None) -> np.ndarray:
+    if locked is None:
+        return np.zeros(len(cells), dtype=bool)
+    if isinstance(locked, str) or not isinstance(locked, Iterable):
+        msg = "locked must be a list of grid codes, e.g. locked=['441302001001001']."
+        raise TypeError(msg)
+    codes = [str(c) for c in locked]
+    if old is None:
+        msg = (
+            "locked= needs the cells' current grids: pass plan.cells (which has a 'grid_code' "
+            "column) so the locked grids can be found."
+        )
+        raise PlanError(msg)
+    unknown = sorted(set(codes) - set(old.tolist()))
+    if unknown:
+        msg = f"locked grid(s) {rows_preview(unknown)} are not in cells['grid_code']."
+        raise PlanError(msg)
+    return np.isin(old, codes)
+
+
+def island_parts(
+    units: list[np.ndarray], prefix: np.ndarray, w: np.ndarray, index: pd.Index
+) -> tuple[pd.DataFrame, list[str]]:
+    by_prefix: dict[str, list[np.ndarray]] = {}
+    for u in units:
+        by_prefix.setdefault(prefix[u[0]], []).append(u)
+    rows = []
+    for p, parts in by_prefix.items():
+        biggest = max(range(len(parts)), key=lambda q: (len(parts[q]), -int(parts[q][0])))
+        for q, u in enumerate(parts):
+            if q != biggest:
+                rows.append((p, len(u), float(w[u].sum()), list(index[u])))
+    frame = pd.DataFrame(rows, columns=["prefix", "n_cells", "weight", "cells"])
+    notes = []
+    if rows:
+        notes.append(
+            f"{len(rows)} island part(s) (cells with no rook neighbour path to the rest of "
+            "their community) form grids of their own; see summary.islands."
+        )
+        logger.info("%d island parts form their own grids", len(rows))
+    return frame, notes
+
+
+def allocate_grids(
+    units: list[np.ndarray],
+    prefix: np.ndarray,
+    w: np.ndarray,
+    n: int | None,
+    target: float | None,
+    n_locked: int,
+    notes: list[str],
+) -> list[int]:
+    caps = [len(u) for u in units]
+    totals = [float(w[u].sum()) for u in units]
+    if target is not None:
+        return [
+            _partition.k_for_target(t, float(target), c) for t, c in zip(totals, caps, strict=True)
+        ]
+    assert n is not None
+    free_n = int(n) - n_locked
+    groups = len({prefix[u[0]] for u in units})
+    if free_n < groups:
+        msg = (
+            f"n={n} is too small: {n_locked} locked grid(s) and {groups} community group(s) "
+            f"with free cells, each needing at least one grid. Pass n >= {n_locked + groups}, "
+            "or nest by street (nest='street') or not at all (nest=None)."
+        )
+        raise PlanError(msg)
+    if free_n > sum(caps):
+        msg = (
+            f"n={n} is too large: only {sum(caps)} free cells for {free_n} new grids. "
+            "Use a smaller n or smaller cells."
+        )
+        raise PlanError(msg)
+    if free_n < len(units):
+        notes.append(
+            f"n raised from {n} to {n_locked + len(units)}: {len(units)} separate community "
+            "parts each need a grid of their own to keep grids contiguous."
+        )
+        logger.warning(notes[-1])
+        free_n = len(units)
+    return _partition.allocate(totals, caps, free_n)
+
+
+def grid_codes(
+    labels: np.ndarray,
+    prefix: np.ndarray,
+    geoms_m: np.ndarray,
+    old: np.ndarray | None,
+    locked_mask: np.ndarray,
+) -> np.ndarray:
+    """Grid code of every cell: locked and inherited codes kept, the rest numbered."""
+    codes = np.empty(len(labels), dtype=object)
+    if old is not None:
+        codes[locked_mask] = old[locked_mask]
+    new = labels >= 0
+    taken: dict[str, set[int]] = {}
+    for c in set(codes[locked_mask].tolist()):
+        taken.setdefault(c[:12], set()).add(int(c[12:]))
+    inherited: dict[int, str] = {}
+    if old is not None:
+        frame = pd.DataFrame({"lab": labels[new], "old": old[new]})
+        frame = frame[frame["old"].str.fullmatch(r"\d{15}")]
+        size = frame.groupby("old").size()
+        pairs = frame.groupby(["lab", "old"]).size().reset_index(name="n")
+        pairs = pairs[pairs["n"].to_numpy() * 2 > size.loc[pairs["old"]].to_numpy()]
+        pairs = pairs.sort_values(["lab", "n", "old"], ascending=[True, False, True])
+        lab_prefix = pd.Series(prefix[new], index=labels[new]).groupby(level=0).first()
+        for lab, code in zip(pairs["lab"], pairs["old"], strict=True):
+            lab = int(lab)
+            if lab in inherited or code[:12] != lab_prefix[lab]:
+                continue
+            if int(code[12:]) in taken.get(code[:12], set()):
+                continue
+            inherited[lab] = code
+            taken.setdefault(code[:12], set()).add(int(code[12:]))
+    fresh = sorted(set(labels[new].tolist()) - set(inherited))
+    if fresh:
+        pos_of = pd.Series(np.flatnonzero(new)).groupby(labels[new]).apply(list)
+        unions = np.array([shapely.union_all(geoms_m[pos_of[lab]]) for lab in fresh], dtype=object)
+        points = shapely.point_on_surface(unions)
+        h = row_height(np.array([shapely.area(geoms_m[pos_of[lab]]).sum() for lab in pos_of.index]))
+        fresh_prefix = np.array([prefix[pos_of[lab][0]] for lab in fresh], dtype=object)
+        numbers = number_grids(fresh_prefix, points, h, taken)
+        for lab, p, num in zip(fresh, fresh_prefix, numbers, strict=True):
+            inherited[lab] = f"{p}{int(num):03d}"
+    mapped = pd.Series(inherited)
+    codes[new] = mapped.loc[labels[new]].to_numpy()
+    return codes.astype(str)

@@ -1,0 +1,169 @@
+"""The house plan: layer contracts, no import cycles, the package list, one vocabulary."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+import sys
+import tomllib
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import Point
+
+import gridgeo as gg
+from gridgeo.crs import convert
+from gridgeo.errors import ColumnError
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = shutil.which("lint-imports")
+need_lint = pytest.mark.skipif(LINT is None, reason="import-linter is not installed")
+
+
+def _lint(cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(cwd), "PATH": str(Path(sys.executable).parent)}
+    return subprocess.run(
+        [str(LINT), "--config", str(cwd / "pyproject.toml"), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@need_lint
+def test_layer_contracts_are_kept():
+    run = _lint(ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "broken" not in run.stdout.lower().split("contracts:")[-1].replace("0 broken", "")
+
+
+@need_lint
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("cells/_codes.py", "from gridgeo import maps", "faces > rendering"),
+        ("crs/__init__.py", "from gridgeo import cells", "faces > rendering"),
+        ("hotspots/_kde.py", "import gridgeo.cli", "nothing imports the CLI"),
+    ],
+)
+def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, contract):
+    shutil.copytree(ROOT / "gridgeo", tmp_path / "gridgeo", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "gridgeo" / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", "utf-8")
+    run = _lint(tmp_path)
+    assert run.returncode != 0, run.stdout
+    assert f"{contract}" in run.stdout and "BROKEN" in run.stdout
+
+
+def test_no_import_cycles_anywhere():
+    grimp = pytest.importorskip("grimp")
+    nx = pytest.importorskip("networkx")
+    graph = grimp.build_graph("gridgeo")
+    g = nx.DiGraph()
+    for m in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(m):
+            if m != "gridgeo":  # the root's lazy loader lists every subpackage for type checkers
+                g.add_edge(m, imported)
+    cycles = list(nx.simple_cycles(g))
+    assert cycles == [], cycles[:5]
+
+
+def test_every_subpackage_is_installed():
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(conf["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "gridgeo").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert on_disk <= listed, sorted(on_disk - listed)
+
+
+def test_star_import_and_every_all_name_exists():
+    namespace: dict[str, object] = {}
+    exec("from gridgeo import *", namespace)
+    assert callable(namespace["assign"])
+    for name in gg.__all__:
+        obj = getattr(gg, name)
+        for inner in getattr(obj, "__all__", []):
+            assert hasattr(obj, inner), f"gridgeo.{name}.__all__ lists missing {inner!r}"
+
+
+def test_assign_is_a_plain_function():
+    assert type(gg.assign).__name__ == "function"
+    assert gg.assign is gg.assignment.assign
+    assert importlib.import_module("gridgeo.assignment").__class__.__name__ == "module"
+
+
+# --------------------------------------------------------------------------- one vocabulary
+def _cells(n: int = 5, size: float = 200.0) -> gpd.GeoDataFrame:
+    square = Point(114.40, 23.10).buffer(n * size / 2 / 100_000, cap_style="square")
+    area = gpd.GeoDataFrame(geometry=[square], crs=4326).to_crs(4547)
+    return gg.cells.code(gg.cells.fishnet(area, size=size), admin_code="441302")
+
+
+def _gcj_layer(points_wgs: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    lon, lat = convert(points_wgs.x.to_numpy(), points_wgs.y.to_numpy(), "wgs84", "gcj02")
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat))  # no CRS: raw app output
+
+
+def test_gcj02_declared_once_is_honoured_by_assign_and_to_metric():
+    cells = _cells(8, 150.0)
+    centres = cells.geometry.representative_point().to_crs(4326)
+    amap = gg.crs.declare(_gcj_layer(centres), "gcj02")  # declared once
+    hits = gg.assign(amap, cells)
+    assert (hits["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
+    metric = gg.crs.to_metric(amap)
+    expected = centres.to_crs(metric.crs)
+    assert float(metric.distance(expected, align=False).max()) < 0.01
+    # the plain (undeclared) reading lands hundreds of metres off: the declaration matters
+    plain = gg.crs.to_metric(amap.set_crs(4326, allow_override=True).copy().pipe(_strip))
+    assert float(plain.distance(expected, align=False).median()) > 100
+
+
+def _strip(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    gdf.attrs.clear()
+    return gdf
+
+
+def test_cells_declared_gcj02_are_honoured_by_assign():
+    cells = _cells().to_crs(4326)
+    centres = cells.geometry.representative_point()
+    lon, lat = convert(centres.x.to_numpy(), centres.y.to_numpy(), "wgs84", "gcj02")
+    reports = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    gcj_cells = gg.crs.to_system(cells, "gcj02")  # cells drawn on an Amap basemap
+    hits = gg.assign(gg.crs.declare(reports, "gcj02"), gcj_cells)
+    assert (hits["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
+
+
+def test_coords_keyword_is_a_deprecated_alias():
+    cells = _cells(3, 100.0)
+    pts = cells.geometry.representative_point().to_crs(4326)
+    lon, lat = convert(pts.x.to_numpy(), pts.y.to_numpy(), "wgs84", "gcj02")
+    reports = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    with pytest.warns(FutureWarning, match="crs="):
+        old = gg.assign(reports, cells, coords="gcj02")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = gg.assign(reports, cells, crs="gcj02")
+    assert np.array_equal(old["cell_code"].to_numpy(), new["cell_code"].to_numpy())
+    with pytest.raises(TypeError, match="crs= only"):
+        gg.assign(reports, cells, crs="gcj02", coords="gcj02")
+
+
+def test_missing_column_message_names_a_real_parameter():
+    cells = _cells(3, 100.0)
+    with pytest.raises(ColumnError, match=r"pass value='<your column>'"):
+        gg.hotspots.gistar(cells, "count")
+    with pytest.raises(ColumnError, match=r"rename your column to 'cell_code'"):
+        gg.assign(
+            gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=cells.crs), cells.drop(columns="cell_code")
+        )
