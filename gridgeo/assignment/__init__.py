@@ -5,7 +5,8 @@ puts every report in a cell and a grid or gives the reason why not; :func:`route
 the department that must fix it (监管分离) and a response level; :func:`flag_duplicates` marks
 probable repeats; :func:`summary` counts statuses. The parts live beside this file:
 
-- ``_assign.py`` — :func:`assign`, the boundary rule, snapping, the Dask path;
+- ``_assign.py`` — :func:`assign`, the boundary rule, snapping, the Dask path, chunked runs
+  (:func:`assign_chunks`);
 - ``_engines.py`` — the point-in-polygon engines (fishnet, raster, STRtree) and their exact twin;
 - ``_routing.py`` — routing, response levels (:class:`LevelRules`) and duplicate flags.
 
@@ -16,7 +17,16 @@ probable repeats; :func:`summary` counts statuses. The parts live beside this fi
 
 from __future__ import annotations
 
-from gridgeo.assignment._assign import ENGINES, STATUSES, assign, summary
+from gridgeo.assignment._assign import ENGINES, STATUSES, assign, assign_chunks, summary
 from gridgeo.assignment._routing import LevelRules, flag_duplicates, route
 
-__all__ = ["ENGINES", "STATUSES", "LevelRules", "assign", "flag_duplicates", "route", "summary"]
+__all__ = [
+    "ENGINES",
+    "STATUSES",
+    "LevelRules",
+    "assign",
+    "assign_chunks",
+    "flag_duplicates",
+    "route",
+    "summary",
+]

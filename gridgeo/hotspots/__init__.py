@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from tqdm import tqdm
 
 from gridgeo._validate import (
     require_columns,
@@ -41,6 +43,7 @@ __all__ = [
     "DensitySurface",
     "EmergingHotspots",
     "WarningRules",
+    "count_chunks",
     "counts",
     "emerging",
     "gistar",
@@ -802,3 +805,99 @@ def time_profile(
     wide = long.pivot_table(index=idx, columns="weekday", values="count", aggfunc="sum")
     wide.columns = [_WEEKDAYS[int(c)] for c in wide.columns]
     return wide.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- chunked counts
+def count_chunks(
+    chunks: Iterable[pd.DataFrame],
+    cells: gpd.GeoDataFrame,
+    *,
+    by: str | None = None,
+    key: str | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Count reports per cell or grid over chunks of assigned reports, one chunk at a time.
+
+    The same table as :func:`counts` without ``freq`` on all the chunks together (``count``,
+    ``count_<value>`` with ``by``, ``per_km2``, ``per_1000``), built by summing per-chunk
+    counts, so only one chunk is in memory at a time. Pair it with
+    :func:`gridgeo.io.iter_reports` and :func:`gridgeo.assignment.assign_chunks` for files of
+    tens of millions of reports.
+
+    Parameters
+    ----------
+    chunks : iterable of DataFrame
+        Assigned report chunks (``status`` and the code column ``key``); consumed once.
+    cells : GeoDataFrame
+        Cells (``cell_code``) or grids (``grid_code``).
+    by, key : str, optional
+        As for :func:`counts`.
+    progress : bool
+        Show a progress bar over the chunks.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``cells`` with the count columns; ``attrs["status_counts"]`` sums the
+        chunks' status counts (from :func:`gridgeo.assignment.assign_chunks`).
+
+    Raises
+    ------
+    TypeError
+        ``chunks`` is a single frame.
+    ColumnError
+        A chunk lacks ``status``-filtered code column ``key`` or ``by``.
+    DuplicateIdError
+        The codes in ``cells`` are not unique.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely import box
+    >>> cells = gpd.GeoDataFrame({"cell_code": ["a", "b"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                          crs="EPSG:4547")
+    >>> one = pd.DataFrame({"cell_code": ["a", "b"], "status": ["assigned", "outside"]})
+    >>> two = pd.DataFrame({"cell_code": ["a"], "status": ["snapped"]})
+    >>> count_chunks([one, two], cells)[["cell_code", "count"]]
+      cell_code  count
+    0         a      2
+    1         b      0
+    """
+    if isinstance(chunks, pd.DataFrame):
+        msg = (
+            "chunks must be an iterable of assigned report frames, not one frame; use "
+            "gridgeo.hotspots.counts(assigned, cells) for a single frame."
+        )
+        raise TypeError(msg)
+    cells = require_geodataframe(cells, "cells")
+    key = _key_of(cells, key, "cells")
+    require_unique(cells[key], key, "cells")
+    codes = pd.Index(cells[key])
+    total = np.zeros(len(cells), dtype=np.int64)
+    per_value: dict[Any, np.ndarray] = {}
+    statuses: dict[str, int] = {}
+    unknown = 0
+    for number, chunk in enumerate(tqdm(chunks, desc="count", unit="chunk", disable=not progress)):
+        for status, n in (chunk.attrs.get("status_counts") or {}).items():
+            statuses[status] = statuses.get(status, 0) + int(n)
+        rep = _counted(chunk, f"chunk {number}")
+        require_columns(rep, [key] + ([by] if by else []), f"chunk {number}")
+        pos = codes.get_indexer(rep[key])
+        known = pos >= 0
+        unknown += int((~known).sum())
+        total += np.bincount(pos[known], minlength=len(cells))
+        if by is not None:  # as counts(): one column per value, over the known rows
+            for value, grp in rep.loc[known].groupby(by, sort=False):
+                add = np.bincount(codes.get_indexer(grp[key]), minlength=len(cells))
+                per_value[value] = per_value.get(value, 0) + add
+    if unknown:
+        logger.warning("%d counted reports have a %s not in cells; ignored", unknown, key)
+    out = cells.copy()
+    out["count"] = total
+    for value in sorted(per_value):
+        out[f"count_{value}"] = per_value[value].astype(np.int64)
+    pop = cells["population"].to_numpy(dtype=np.float64) if "population" in cells else None
+    _rates(out, _areas_km2(cells), pop)
+    out.attrs["status_counts"] = statuses
+    return out

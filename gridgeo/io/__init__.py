@@ -9,7 +9,13 @@ Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK), Excel, P
 GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and column, and
 flags bad coordinates in ``coord_status``/``coord_issue`` instead of dropping them.
 
-PostGIS: :func:`read_postgis` runs parameterised SQL only (needs ``gridgeo[postgis]``).
+PostGIS (needs ``gridgeo[postgis]``): :func:`read_postgis` runs parameterised SQL only;
+:func:`read_postgis_layer`, :func:`read_postgis_reports`, :func:`write_postgis` and
+:func:`write_plan_postgis` read and write tables with checked, quoted names, in one
+transaction per write; :func:`iter_postgis_reports` reads a large table in chunks
+(``docs/postgis.md``).
+
+Large files: :func:`iter_reports` reads a CSV or Parquet export in chunks.
 """
 
 from __future__ import annotations
@@ -18,10 +24,9 @@ import codecs
 import io as _stdio
 import logging
 import os
-import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridgeo._validate import optional_import, require_geodataframe
+from gridgeo._validate import require_geodataframe
 from gridgeo.errors import (
     ColumnError,
     EncodingError,
@@ -39,7 +44,18 @@ from gridgeo.errors import (
 from gridgeo.io import _encoding, _reports
 from gridgeo.io._atomic import atomic_fileset, atomic_path
 
-__all__ = ["read_layer", "read_postgis", "read_reports", "write_layer"]
+__all__ = [
+    "iter_postgis_reports",
+    "iter_reports",
+    "read_layer",
+    "read_postgis",
+    "read_postgis_layer",
+    "read_postgis_reports",
+    "read_reports",
+    "write_layer",
+    "write_plan_postgis",
+    "write_postgis",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -645,44 +661,6 @@ def _load_reports(
 
 # --- PostGIS -----------------------------------------------------------------------------
 
-_LITERAL = re.compile(r"'(?:[^']|'')*'|\$\$")
-_FORMAT_MARKERS = re.compile(r"%s|%\(\w+\)s|\{\w*\}")
-_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-def _check_sql(sql: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not isinstance(sql, str):
-        msg = f"sql must be a string with :name placeholders, got {type(sql).__name__}."
-        raise TypeError(msg)
-    if _LITERAL.search(sql):
-        msg = (
-            "sql contains a quoted literal; values must be passed as bound parameters, not "
-            'formatted into the SQL text. Write e.g. "SELECT * FROM reports WHERE kind = :kind" '
-            "with params={'kind': 'event'}."
-        )
-        raise ValueError(msg)
-    if _FORMAT_MARKERS.search(sql):
-        msg = (
-            "sql contains %s / %(name)s / {name} placeholders; use :name placeholders with "
-            "params={...} (SQLAlchemy text() bound parameters)."
-        )
-        raise ValueError(msg)
-    body = sql.strip().rstrip(";")
-    if ";" in body:
-        msg = "sql holds more than one statement; pass a single SELECT."
-        raise ValueError(msg)
-    params = dict(params or {})
-    needed = set(_BIND.findall(body))
-    missing = sorted(needed - set(params))
-    extra = sorted(set(params) - needed)
-    if missing or extra:
-        msg = (
-            f"sql placeholders and params do not match: missing values for "
-            f"{missing or 'none'}, unused params {extra or 'none'}."
-        )
-        raise ValueError(msg)
-    return params
-
 
 def read_postgis(
     sql: str,
@@ -702,8 +680,8 @@ def read_postgis(
     ----------
     sql : str
         One SELECT statement with ``:name`` placeholders.
-    con : sqlalchemy Engine or Connection
-        The database connection.
+    con : sqlalchemy Engine or Connection, or str
+        The database connection, or a URL such as ``"postgresql+psycopg://user@host/db"``.
     geom_col : str
         Geometry column of the result (WKB/EWKB; its SRID gives the CRS).
     params : mapping, optional
@@ -732,14 +710,426 @@ def read_postgis(
     ...
     ValueError: sql contains a quoted literal; values must be passed as bound parameters, ...
     """
-    bound = _check_sql(sql, params)
-    sa = optional_import("sqlalchemy", "postgis")
-    statement = sa.text(sql)
-    try:
-        return gpd.read_postgis(statement, con, geom_col=geom_col, params=bound)
-    except sa.exc.SQLAlchemyError as err:
-        msg = f"the database refused the query: {err}. Check the SQL and the connection."
-        raise InputFileError(msg) from err
-    except KeyError as err:
-        msg = f"geom_col={geom_col!r} is not a column of the query result; name the geometry."
-        raise ColumnError(msg) from err
+    from gridgeo.io import _postgis
+
+    return _postgis.read_query(sql, con, geom_col=geom_col, params=params)
+
+
+# --- large files in chunks (gridgeo.io._chunks) ------------------------------------------
+
+
+def iter_reports(
+    path: PathLike,
+    *,
+    chunksize: int,
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    encoding: str | None = None,
+    errors: str = "flag",
+    dtype: Mapping[str, Any] | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read a large CSV or Parquet report export in chunks of ``chunksize`` rows.
+
+    Each chunk is what :func:`read_reports` returns for those rows, with the index and row
+    numbers of one pass over the whole file: the index continues from chunk to chunk (or is
+    the ``id`` column) and ``row N`` in ``coord_issue`` counts from the file's first row. So
+    ``pd.concat(iter_reports(path, chunksize=k))`` has the statuses, issues, geometry and
+    index of ``read_reports(path)``. Only one chunk is in memory at a time: with
+    :func:`gridgeo.assignment.assign_chunks` and :func:`gridgeo.hotspots.count_chunks`,
+    10 million reports run in a bounded memory budget (``docs/large-files.md``).
+
+    Differences from one pass: column types are inferred per chunk (a column that is whole
+    numbers in one chunk and text in another comes back int64 there and text here; pin them
+    with ``dtype=``, e.g. ``{"category_code": str}``); ``id`` values are checked for
+    uniqueness within each chunk; the column-swap check and the rule that decides which
+    rows "look swapped" (the China box or ``|lat| > 90``) are applied per chunk, which
+    matters only for files that mix Chinese and foreign points.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``.csv``/``.txt`` (UTF-8, UTF-8 with BOM, GBK/GB18030; detected on the first 4 MiB
+        unless ``encoding`` is given) or a plain ``.parquet`` table.
+    chunksize : int
+        Rows per chunk. 200,000–1,000,000 suits most machines: a 500,000-row chunk of a
+        typical export takes about 0.65 GB while it is assigned (``docs/large-files.md``).
+    lon, lat, crs, time, id, errors
+        As for :func:`read_reports`.
+    encoding : str, optional
+        Force the CSV encoding instead of detecting it.
+    dtype : mapping, optional
+        Column types passed to the reader (``time`` and ``id`` are read as text).
+
+    Returns
+    -------
+    iterator of GeoDataFrame
+        Lazily read chunks; the file is opened when iteration starts.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``chunksize`` is not a positive whole number.
+    InputFileError
+        Missing file, unsupported extension, or an unreadable chunk (named by its rows).
+    EncodingError
+        A CSV that is not UTF-8 or GBK, or a later chunk that does not decode.
+    ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_reports`, naming the chunk and its rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "reports.csv"
+    >>> _ = path.write_text("lng,lat\\n114.41,23.11\\n,23.1\\n114.42,23.12\\n")
+    >>> chunks = list(iter_reports(path, chunksize=2))
+    >>> [list(c.index) for c in chunks], chunks[0].loc[1, "coord_issue"]
+    ([[0, 1], [2]], 'row 1: lng is missing')
+    """
+    from gridgeo.io import _chunks
+
+    return _chunks.iter_reports(
+        path,
+        chunksize=chunksize,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        time=time,
+        id=id,
+        encoding=encoding,
+        errors=errors,
+        dtype=dtype,
+        read=read_reports,
+    )
+
+
+# --- PostGIS tables (gridgeo.io._postgis) -------------------------------------------------
+
+
+def read_postgis_layer(
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a PostGIS table as a GeoDataFrame (cells, grids, communities...).
+
+    The schema, table and column names are checked (plain names only) and quoted; catalogue
+    look-ups use bound parameters. The CRS comes from the geometry column's SRID. Needs
+    ``pip install 'gridgeo[postgis]'``; see ``docs/postgis.md``.
+
+    Parameters
+    ----------
+    table : str
+        Table (or view) name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (``"postgresql+psycopg://user@host:5432/dbname"``).
+    schema : str
+        Schema of the table.
+    geom_col : str, optional
+        Geometry column to read; required when the table has several. Other geometry
+        columns are not read.
+    order_by : str or list of str, optional
+        Columns to sort the rows by; by default the order the server returns.
+
+    Returns
+    -------
+    GeoDataFrame
+        With a RangeIndex and the SRID's CRS.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema or table, no PostGIS, connection or query failure.
+    ColumnError
+        No (or an ambiguous, or an unknown) geometry column; unknown ``order_by`` column.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+    TypeError
+        ``con`` is not an Engine, Connection or URL.
+
+    Examples
+    --------
+    >>> read_postgis_layer("cells; DROP TABLE grids; --", "postgresql+psycopg://h/db")
+    Traceback (most recent call last):
+    ...
+    gridgeo.errors.InputFileError: table='cells; DROP TABLE grids; --' is not a plain ...
+    """
+    from gridgeo.io import _postgis
+
+    return _postgis.read_table(
+        table, con, schema=schema, geom_col=geom_col, order_by=order_by, geometry=True
+    )
+
+
+def read_postgis_reports(
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    errors: str = "flag",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read reports from a PostgreSQL/PostGIS table, checked like :func:`read_reports`.
+
+    The result is what :func:`read_reports` returns for a CSV export of the same rows:
+    the same columns plus ``coord_status``, ``coord_issue`` and point ``geometry``, the same
+    statuses and messages, ready for :func:`gridgeo.assign`. Values of the ``id`` column
+    become text, as they are when read from a CSV.
+
+    Parameters
+    ----------
+    table : str
+        Table (or view) name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (``"postgresql+psycopg://user@host:5432/dbname"``).
+    schema : str
+        Schema of the table.
+    lon, lat, crs, time, id, errors
+        As for :func:`read_reports`. ``lon``/``lat`` are ignored with ``geom_col``.
+    geom_col : str, optional
+        Read the points from this PostGIS geometry column (its SRID gives the CRS) instead
+        of ``lon``/``lat`` columns. Without it, geometry columns are not read.
+    order_by : str or list of str, optional
+        Columns to sort the rows by (row numbers in ``coord_issue`` follow this order);
+        by default the order the server returns.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`read_reports`.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema or table, connection or query failure.
+    ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_reports`.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+
+    Examples
+    --------
+    >>> read_postgis_reports("reports", "postgresql+psycopg://h/db", schema='x"; --')
+    Traceback (most recent call last):
+    ...
+    gridgeo.errors.InputFileError: schema='x"; --' is not a plain PostgreSQL name. ...
+    """
+    from gridgeo.io import _postgis
+
+    _postgis.check_name(table, "table")
+    _postgis.check_name(schema, "schema")
+    frame = _postgis.read_table(
+        table,
+        con,
+        schema=schema,
+        geom_col=geom_col,
+        order_by=order_by,
+        geometry=geom_col is not None,
+    )
+    if id is not None and id in frame.columns:
+        frame[id] = frame[id].astype("str")  # as read_reports reads a CSV's id column
+    return read_reports(frame, lon=lon, lat=lat, crs=crs, time=time, id=id, errors=errors)
+
+
+def iter_postgis_reports(
+    table: str,
+    con: Any,
+    *,
+    chunksize: int,
+    schema: str = "public",
+    lon: str = "lng",
+    lat: str = "lat",
+    crs: Any = "wgs84",
+    time: str | None = None,
+    id: str | None = None,
+    errors: str = "flag",
+    geom_col: str | None = None,
+    order_by: str | Sequence[str] | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read reports from a PostgreSQL/PostGIS table in chunks, through a server-side cursor.
+
+    :func:`read_postgis_reports` for tables too large for memory, as :func:`iter_reports`
+    is for files: each chunk is checked by :func:`read_reports`, the index continues from
+    chunk to chunk (or is the ``id`` column) and ``row N`` in ``coord_issue`` counts from
+    the first row of the table; the same per-chunk caveats apply. Feed the chunks to
+    :func:`gridgeo.assignment.assign_chunks`. The connection stays open until the iterator is
+    exhausted or closed.
+
+    Parameters
+    ----------
+    table, con, schema, lon, lat, crs, time, id, errors, geom_col
+        As for :func:`read_postgis_reports`.
+    chunksize : int
+        Rows per chunk (rows fetched from the server at a time).
+    order_by : str or list of str, optional
+        Columns to sort the rows by; pass one (e.g. the id) so that runs are repeatable.
+
+    Returns
+    -------
+    iterator of GeoDataFrame
+        Names and ``chunksize`` are checked at once; the table when iteration starts.
+
+    Raises
+    ------
+    InputFileError, ColumnError, CoordinateError, DuplicateIdError, CRSError
+        As for :func:`read_postgis_reports`; errors of a chunk name its rows.
+    OptionalDependencyError
+        SQLAlchemy/psycopg are not installed.
+    TypeError, ValueError
+        ``chunksize`` is not a positive whole number.
+
+    Examples
+    --------
+    >>> iter_postgis_reports("reports", "postgresql+psycopg://h/db", chunksize=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunksize must be at least 1 row, got 0.
+    """
+    from gridgeo.io import _chunks, _postgis
+
+    size = _chunks.check_chunksize(chunksize)
+    frames = _postgis.iter_table(
+        table, con, schema=schema, geom_col=geom_col, order_by=order_by, chunksize=size
+    )
+    if id is not None:
+        frames = (f.assign(**{id: f[id].astype("str")}) if id in f else f for f in frames)
+    options = {"lon": lon, "lat": lat, "crs": crs, "time": time, "id": id, "errors": errors}
+    return _chunks.checked_chunks(frames, f"table {schema}.{table}", options, read_reports)
+
+
+def write_postgis(
+    gdf: gpd.GeoDataFrame,
+    table: str,
+    con: Any,
+    *,
+    schema: str = "public",
+    if_exists: str = "fail",
+) -> str:
+    """Write a layer (cells, grids, assigned reports...) to a PostGIS table, in one transaction.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer, with a CRS that has an EPSG code (it becomes the SRID). A named index is
+        written as a column; an unnamed one is dropped. Categorical columns are written as
+        their values.
+    table : str
+        Table name: letters, digits and ``_``, not starting with a digit.
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL. With a Connection that is inside a transaction the write
+        is a savepoint of it (the caller commits); otherwise it is committed here.
+    schema : str
+        An existing schema.
+    if_exists : {"fail", "replace", "append"}
+        When the table exists: refuse (nothing written), drop and recreate it, or add rows
+        (the columns and SRID must match).
+
+    Returns
+    -------
+    str
+        ``"schema.table"``.
+
+    Raises
+    ------
+    InputFileError
+        Unsafe name, missing schema, existing table with ``if_exists="fail"``, or the
+        database refused the write (nothing written).
+    CRSError
+        No CRS, a CRS without EPSG code, or an SRID that differs from the table's on append.
+    ColumnError
+        Column names that are not text or longer than 63 bytes.
+    ValueError
+        Unknown ``if_exists``.
+    OptionalDependencyError
+        SQLAlchemy, psycopg or GeoAlchemy2 are not installed.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4326)
+    >>> write_postgis(pts, "posts", "postgresql+psycopg://h/db", if_exists="merge")
+    Traceback (most recent call last):
+    ...
+    ValueError: if_exists='merge' is not allowed; use 'fail', 'replace' or 'append'.
+    """
+    from gridgeo.io import _postgis
+
+    layers = [(gdf, table, "gdf", "table")]
+    _postgis.write_tables(layers, con, schema=schema, if_exists=if_exists)
+    return f"{schema}.{table}"
+
+
+def write_plan_postgis(
+    plan: Any,
+    con: Any,
+    *,
+    schema: str = "public",
+    cells_table: str = "cells",
+    grids_table: str = "grids",
+    if_exists: str = "fail",
+) -> tuple[str, str]:
+    """Write a grid plan's cells and grids to two PostGIS tables, all or nothing.
+
+    Both tables are written in one transaction: if either write fails, neither table is
+    created or changed. Read them back with :func:`read_postgis_layer`.
+
+    Parameters
+    ----------
+    plan : GridPlan
+        A :func:`gridgeo.grids.build` result (anything with ``.cells`` and ``.grids``
+        GeoDataFrames).
+    con : sqlalchemy Engine or Connection, or str
+        The database, or its URL (see :func:`write_postgis` for transactions).
+    schema : str
+        An existing schema.
+    cells_table, grids_table : str
+        Table names.
+    if_exists : {"fail", "replace", "append"}
+        As for :func:`write_postgis`; with ``"fail"`` nothing is written if either exists.
+
+    Returns
+    -------
+    tuple of str
+        ``("schema.cells_table", "schema.grids_table")``.
+
+    Raises
+    ------
+    TypeError
+        ``plan`` has no ``cells``/``grids`` GeoDataFrames.
+    InputFileError, CRSError, ColumnError, ValueError, OptionalDependencyError
+        As for :func:`write_postgis`.
+
+    Examples
+    --------
+    >>> write_plan_postgis(object(), "postgresql+psycopg://h/db")
+    Traceback (most recent call last):
+    ...
+    TypeError: plan must be a grid plan with .cells and .grids GeoDataFrames, got object.
+    """
+    from gridgeo.io import _postgis
+
+    cells, grids = getattr(plan, "cells", None), getattr(plan, "grids", None)
+    if not isinstance(cells, gpd.GeoDataFrame) or not isinstance(grids, gpd.GeoDataFrame):
+        msg = (
+            "plan must be a grid plan with .cells and .grids GeoDataFrames, got "
+            f"{type(plan).__name__}."
+        )
+        raise TypeError(msg)
+    layers = [
+        (cells, cells_table, "plan.cells", "cells_table"),
+        (grids, grids_table, "plan.grids", "grids_table"),
+    ]
+    _postgis.write_tables(layers, con, schema=schema, if_exists=if_exists)
+    return f"{schema}.{cells_table}", f"{schema}.{grids_table}"
