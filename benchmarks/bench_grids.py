@@ -38,8 +38,11 @@ def district_outline(rng: np.random.Generator, radius: float = 4000.0) -> shapel
     return shapely.Polygon(np.c_[r * np.cos(angles), r * np.sin(angles)] + 500_000)
 
 
-def make_cells(seed: int = 42, n_cells: int = N_CELLS) -> gpd.GeoDataFrame:
-    """Realistic irregular base cells with nesting codes and a skewed ``workload`` column."""
+def make_cells(seed: int = 42, n_cells: int = N_CELLS, communities: int = 15) -> gpd.GeoDataFrame:
+    """Realistic irregular base cells with nesting codes and a skewed ``workload`` column.
+
+    ``communities`` communities (k-means regions of the cell centroids), three per street.
+    """
     rng = np.random.default_rng(seed)
     outline = district_outline(rng)
     minx, miny, maxx, maxy = outline.bounds
@@ -64,14 +67,15 @@ def make_cells(seed: int = 42, n_cells: int = N_CELLS) -> gpd.GeoDataFrame:
     order[idx[0]] = idx[1]
     geoms = shapely.intersection(parts[order], outline)
     cent = shapely.get_coordinates(shapely.centroid(geoms))
-    # 15 communities: nearest of 15 community centres (k-means on cell centroids)
-    comm_c = cent[rng.choice(n_cells, 15, replace=False)]
+    # communities: nearest of the community centres (k-means on cell centroids)
+    n_comm = communities
+    comm_c = cent[rng.choice(n_cells, n_comm, replace=False)]
     for _ in range(20):
         lab = ((cent[:, None] - comm_c[None]) ** 2).sum(-1).argmin(1)
-        comm_c = np.array([cent[lab == k].mean(0) for k in range(15)])
+        comm_c = np.array([cent[lab == k].mean(0) for k in range(n_comm)])
     order_c = np.lexsort((comm_c[:, 0], -np.floor(comm_c[:, 1] / 2000)))
-    rank = np.empty(15, dtype=np.int64)
-    rank[order_c] = np.arange(15)
+    rank = np.empty(n_comm, dtype=np.int64)
+    rank[order_c] = np.arange(n_comm)
     community = rank[lab]
     street = community // 3
     # workload: people live where cells are dense; markets and schools add hot spots

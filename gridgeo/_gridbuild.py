@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgeo import _partition
+from gridgeo import _adjacency, _partition
 from gridgeo._gridplan import number_grids, row_height
 from gridgeo._validate import (
     require_columns,
@@ -133,6 +133,37 @@ def island_parts(
         )
         logger.info("%d island parts form their own grids", len(rows))
     return frame, notes
+
+
+def unit_graphs(
+    units: list[np.ndarray],
+    i: np.ndarray,
+    j: np.ndarray,
+    length: np.ndarray,
+    w: np.ndarray,
+    geoms_m: np.ndarray,
+) -> Iterator[_partition.Graph]:
+    """Rook graph of each unit from the layer's neighbour pairs (no second overlay).
+
+    Gives the same graph as ``_gridplan.sub_graph(geoms_m, pos, w, snap)`` for ascending
+    ``pos``: the pairs inside the unit, in the same order.
+    """
+    m = len(w)
+    unit_of = np.full(m, -1, dtype=np.int64)
+    loc = np.zeros(m, dtype=np.int64)
+    for u, pos in enumerate(units):
+        unit_of[pos] = u
+        loc[pos] = np.arange(len(pos))
+    same = (unit_of[i] >= 0) & (unit_of[i] == unit_of[j])
+    i, j, length = i[same], j[same], length[same]
+    order = np.argsort(unit_of[i], kind="stable")
+    i, j, length = i[order], j[order], length[order]
+    bounds = np.searchsorted(unit_of[i], np.arange(len(units) + 1))
+    xy = shapely.get_coordinates(shapely.centroid(geoms_m))
+    for u, pos in enumerate(units):
+        sl = slice(bounds[u], bounds[u + 1])
+        nbrs, lens = _adjacency.neighbour_lists(len(pos), loc[i[sl]], loc[j[sl]], length[sl])
+        yield _partition.Graph(nbrs, lens, np.asarray(w, dtype=float)[pos], xy[pos])
 
 
 def allocate_grids(

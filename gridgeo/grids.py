@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from gridgeo import _adjacency, _partition
+from gridgeo import _adjacency, _grids_bisect, _partition
 from gridgeo._gridbuild import (
     allocate_grids,
     cell_weights,
@@ -56,6 +56,7 @@ from gridgeo._gridbuild import (
     island_parts,
     locked_mask,
     old_codes,
+    unit_graphs,
 )
 from gridgeo._gridplan import (
     BalanceSummary,
@@ -199,7 +200,7 @@ def build(
     locked_codes = set(old[is_locked].tolist()) if old is not None else set()
     m = len(cells)
 
-    i, j, _ = _adjacency.rook_pairs(geoms_m, snap=snap)
+    i, j, shared = _adjacency.rook_pairs(geoms_m, snap=snap)
     free = ~is_locked
     keep = (prefix[i] == prefix[j]) & free[i] & free[j]
     comp = _adjacency.components(m, i[keep], j[keep])
@@ -214,14 +215,15 @@ def build(
 
     labels = np.full(m, -1, dtype=np.int64)
     next_label = 0
-    for u, (pos, ku) in enumerate(
-        tqdm(list(zip(units, k, strict=True)), desc="grids", disable=not progress, leave=False)
-    ):
-        graph = sub_graph(geoms_m, pos, w, snap)
-        rng = np.random.default_rng([int(seed), u])
-        part = _partition.partition(graph, ku, rng, tolerance=tolerance)
-        labels[pos] = part + next_label
-        next_label += ku
+    with tqdm(total=sum(k), desc="grids", unit="grid", disable=not progress, leave=False) as bar:
+        graphs = unit_graphs(units, i, j, shared, w, geoms_m)
+        for u, (pos, ku, graph) in enumerate(zip(units, k, graphs, strict=True)):
+            rng = np.random.default_rng([int(seed), u])
+            part = _grids_bisect.hierarchical(
+                graph, ku, rng, tolerance=tolerance, on_done=bar.update
+            )
+            labels[pos] = part + next_label
+            next_label += ku
     codes = grid_codes(labels, prefix, geoms_m, old, is_locked)
     settings = {
         "weight": weight,
@@ -232,7 +234,15 @@ def build(
         "locked": tuple(sorted(locked_codes)),
     }
     return assemble(
-        cells, codes, w, geoms_m, settings, locked=locked_codes, islands=islands, notes=notes
+        cells,
+        codes,
+        w,
+        geoms_m,
+        settings,
+        locked=locked_codes,
+        islands=islands,
+        notes=notes,
+        pairs=(i, j),
     )
 
 
