@@ -184,9 +184,13 @@ class GridDiff:
             f"{len(self.added)} added, {len(self.removed)} removed, {len(self.renamed)} renamed)"
         )
 
+    @property
+    def changed_grids(self) -> gpd.GeoDataFrame:
+        """Grids added, removed, renamed or changed (a GeoDataFrame ready to map)."""
+        return self.grids[self.grids["status"] != "unchanged"]
+
     def _repr_html_(self) -> str:
-        moved = self.grids[self.grids["status"] != "unchanged"]
-        return f"<b>{html.escape(repr(self))}</b>" + _table_html(moved)
+        return f"<b>{html.escape(repr(self))}</b>" + _table_html(self.changed_grids)
 
 
 @dataclass(frozen=True, eq=False)

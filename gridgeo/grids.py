@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from gridgeo import _adjacency, _grids_bisect, _partition
+from gridgeo import _adjacency, _grids_bisect, _grids_diff, _partition
 from gridgeo._gridbuild import (
     allocate_grids,
     cell_weights,
@@ -582,10 +582,13 @@ def renumber(plan: GridPlan) -> EditResult:
 
 # ----------------------------------------------------------------------------- diff
 def diff(old: GridPlan, new: GridPlan) -> GridDiff:
-    """Compare two plans of the same cells.
+    """Compare two plans of the same cells, matched by code whatever the row order.
 
-    Cells are matched by the cells' index. A grid whose cells are exactly those of an old
-    grid under another code is *renamed* (its cells do not count as moved).
+    Cells are matched by ``cell_code`` when both plans have that column (else by the cells'
+    index), grids by ``grid_code``; reordering rows changes nothing. A grid whose cells are
+    exactly those of an old grid under another code is *renamed* (its cells do not count as
+    moved). The result maps directly: ``d.cells`` (moved cells) and ``d.changed_grids``
+    (grids added, removed, renamed or changed) are GeoDataFrames.
 
     Parameters
     ----------
@@ -601,7 +604,7 @@ def diff(old: GridPlan, new: GridPlan) -> GridDiff:
     Raises
     ------
     PlanError
-        The plans do not hold the same cells.
+        The plans do not hold the same cells (by ``cell_code``, or by index without it).
 
     Examples
     --------
@@ -618,63 +621,4 @@ def diff(old: GridPlan, new: GridPlan) -> GridDiff:
     """
     check_plan(old, "old")
     check_plan(new, "new")
-    if not old.cells.index.sort_values().equals(new.cells.index.sort_values()):
-        only = old.cells.index.symmetric_difference(new.cells.index)
-        msg = (
-            f"old and new plans hold different cells (e.g. {rows_preview(only)}); diff "
-            "compares plans of the same cells, matched by index."
-        )
-        raise PlanError(msg)
-    old_code = old.cells["grid_code"].astype(str)
-    new_code = new.cells["grid_code"].astype(str).reindex(old.cells.index)
-    pairs = pd.DataFrame({"o": old_code.to_numpy(), "n": new_code.to_numpy()})
-    size_o = pairs.groupby("o").size()
-    size_n = pairs.groupby("n").size()
-    cross = pairs.groupby(["o", "n"]).size().reset_index(name="k")
-    whole = cross[
-        (cross["k"].to_numpy() == size_o.loc[cross["o"]].to_numpy())
-        & (cross["k"].to_numpy() == size_n.loc[cross["n"]].to_numpy())
-    ]
-    same = dict(zip(whole["o"], whole["n"], strict=True))
-    renamed = {o: n for o, n in same.items() if o != n}
-    mapped = old_code.map(lambda c: same.get(c, c))
-    moved = (mapped != new_code).to_numpy()
-    weight = new.cell_weight.reindex(old.cells.index)
-    cols = {"grid_old": old_code[moved], "grid_new": new_code[moved], "weight": weight[moved]}
-    if "cell_code" in old.cells.columns:
-        cols = {"cell_code": old.cells["cell_code"][moved], **cols}
-    cells = gpd.GeoDataFrame(cols, geometry=old.cells.geometry[moved], crs=old.cells.crs)
-
-    og = old.grids.set_index("grid_code")
-    ng = new.grids.set_index("grid_code")
-    rows = []
-    reverse = {n: o for o, n in renamed.items()}
-    for code in sorted(set(og.index) | set(ng.index)):
-        in_o, in_n = code in og.index, code in ng.index
-        if in_n and code in reverse:
-            status, src = "renamed", reverse[code]
-        elif in_o and code in renamed and not in_n:
-            continue  # shown under its new code
-        elif in_o and in_n:
-            status, src = ("unchanged" if same.get(code) == code else "changed"), code
-        else:
-            status, src = ("added", "") if in_n else ("removed", code)
-        w_old = float(og.at[src, "weight"]) if src in og.index else 0.0
-        w_new = float(ng.at[code, "weight"]) if in_n else 0.0
-        rows.append(
-            {
-                "grid_code": code,
-                "status": status,
-                "renamed_from": src if status == "renamed" else "",
-                "weight_old": w_old,
-                "weight_new": w_new,
-                "weight_change": w_new - w_old,
-                "n_cells_old": int(og.at[src, "n_cells"]) if src in og.index else 0,
-                "n_cells_new": int(ng.at[code, "n_cells"]) if in_n else 0,
-                "geometry": ng.at[code, "geometry"] if in_n else og.at[src, "geometry"],
-            }
-        )
-    grids = gpd.GeoDataFrame(rows, geometry="geometry", crs=new.grids.crs)
-    added = tuple(grids.loc[grids["status"] == "added", "grid_code"].tolist())
-    removed = tuple(grids.loc[grids["status"] == "removed", "grid_code"].tolist())
-    return GridDiff(cells=cells, grids=grids, added=added, removed=removed, renamed=renamed)
+    return _grids_diff.diff(old, new)
