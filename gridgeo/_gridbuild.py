@@ -166,6 +166,40 @@ def unit_graphs(
         yield _partition.Graph(nbrs, lens, np.asarray(w, dtype=float)[pos], xy[pos])
 
 
+def split_islands(
+    units: list[np.ndarray], prefix: np.ndarray, islands: str
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Units that get grids, and island parts that will join a grid (``islands="join"``)."""
+    if islands not in ("own", "join"):
+        msg = f"islands must be 'own' (grids of their own) or 'join', got {islands!r}."
+        raise ValueError(msg)
+    if islands == "own":
+        return units, []
+    by_prefix: dict[str, list[np.ndarray]] = {}
+    for u in units:
+        by_prefix.setdefault(prefix[u[0]], []).append(u)
+    main, joining = [], []
+    for parts in by_prefix.values():
+        biggest = max(range(len(parts)), key=lambda q: (len(parts[q]), -int(parts[q][0])))
+        for q, u in enumerate(parts):
+            (main if q == biggest else joining).append(u)
+    main.sort(key=lambda u: (prefix[u[0]], int(u[0])))
+    return main, joining
+
+
+def join_nearest(
+    labels: np.ndarray, joining: list[np.ndarray], prefix: np.ndarray, geoms_m: np.ndarray
+) -> None:
+    """Give each island part the label of the nearest labelled cell of its community."""
+    for part in joining:
+        same = np.flatnonzero((labels >= 0) & (prefix == prefix[part[0]]))
+        if len(same) == 0:  # pragma: no cover - the community's largest part has grids
+            continue
+        tree = shapely.STRtree(geoms_m[same])
+        near = tree.query_nearest(shapely.union_all(geoms_m[part]), all_matches=False)
+        labels[part] = labels[same[int(np.atleast_1d(near)[-1])]]
+
+
 def allocate_grids(
     units: list[np.ndarray],
     prefix: np.ndarray,

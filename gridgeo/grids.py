@@ -11,8 +11,9 @@ grids that are
   allow it (the summary names the grids where it does not, and why), then **compact**.
 
 Planners then edit the plan (:func:`move`, :func:`merge`, :func:`split`, :func:`rename`,
-:func:`renumber`; each returns an :class:`EditResult`), compare plans (:func:`diff`), type the
-grids from land use (:func:`classify`) and size the teams (:func:`staffing`).
+:func:`renumber`, :func:`rebalance`; each returns an :class:`EditResult`) with the help of
+:func:`neighbours` and :func:`border_cells`, compare plans (:func:`diff`), type the grids from
+land use (:func:`classify`) and size the teams (:func:`staffing`).
 
 Grid codes
 ----------
@@ -54,8 +55,10 @@ from gridgeo._gridbuild import (
     check_options,
     grid_codes,
     island_parts,
+    join_nearest,
     locked_mask,
     old_codes,
+    split_islands,
     unit_graphs,
 )
 from gridgeo._gridplan import (
@@ -72,6 +75,7 @@ from gridgeo._gridplan import (
     row_height,
     sub_graph,
 )
+from gridgeo._grids_edit import border_cells, neighbours, rebalance
 from gridgeo._gridstaff import DEFAULT_TYPES, classify, staffing
 from gridgeo._validate import (
     rows_preview,
@@ -85,11 +89,14 @@ __all__ = [
     "EditResult",
     "GridDiff",
     "GridPlan",
+    "border_cells",
     "build",
     "classify",
     "diff",
     "merge",
     "move",
+    "neighbours",
+    "rebalance",
     "rename",
     "renumber",
     "split",
@@ -113,6 +120,7 @@ def build(
     seed: int = 0,
     locked: Sequence[str] | None = None,
     snap: float = 0.0,
+    islands: Literal["own", "join"] = "own",
     progress: bool = True,
 ) -> GridPlan:
     """Group base cells into balanced, contiguous, nested responsibility grids.
@@ -150,8 +158,12 @@ def build(
         Snapping tolerance in metres for adjacency on real data with slivers and gaps: cells
         whose boundaries run within ``snap`` of each other for more than ``3 * snap`` are
         neighbours. 0 means exact shared edges.
+    islands : {"own", "join"}
+        Island parts of a community (see the module notes) form grids of their own
+        (``"own"``), or join the nearest grid of their community (``"join"``; those grids
+        are then in several pieces and listed in ``summary.non_contiguous``).
     progress : bool
-        Show a progress bar over the community parts.
+        Show a progress bar counting the grids as they are drawn.
 
     Returns
     -------
@@ -207,7 +219,8 @@ def build(
     free_pos = np.flatnonzero(free)
     units = [g.to_numpy() for _, g in pd.Series(free_pos).groupby(comp[free_pos], sort=False)]
     units.sort(key=lambda u: (prefix[u[0]], int(u[0])))
-    islands, notes = island_parts(units, prefix, w, cells.index)
+    island_rows, notes = island_parts(units, prefix, w, cells.index)
+    units, joining = split_islands(units, prefix, islands)
 
     k = allocate_grids(units, prefix, w, n, target, len(locked_codes), notes)
     n_total = sum(k) + len(locked_codes)
@@ -224,6 +237,10 @@ def build(
             )
             labels[pos] = part + next_label
             next_label += ku
+    join_nearest(labels, joining, prefix, geoms_m)
+    if joining:
+        notes = [x for x in notes if "of their own" not in x]
+        notes.append(f"{len(joining)} island part(s) joined the nearest grid of their community.")
     codes = grid_codes(labels, prefix, geoms_m, old, is_locked)
     settings = {
         "weight": weight,
@@ -240,7 +257,7 @@ def build(
         geoms_m,
         settings,
         locked=locked_codes,
-        islands=islands,
+        islands=island_rows,
         notes=notes,
         pairs=(i, j),
     )

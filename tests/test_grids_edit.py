@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely import box
 
@@ -96,3 +97,112 @@ def test_coding_zones_code_a_district_without_communities() -> None:
         gc.coding_zones(frame)
     with pytest.raises(ValueError, match="max_cells"):
         gc.coding_zones(frame, admin_code="441302", max_cells=1000)
+
+
+# ----------------------------------------------------------------------------- editing aids
+def test_neighbours_and_border_cells_against_geometry() -> None:
+    cells = squares(6, 4)
+    plan = grids.build(cells, n=4, weight="load", progress=False)
+    codes = plan.grids["grid_code"].tolist()
+    unions = plan.grids.set_index("grid_code").geometry
+    for g in codes:
+        nb = grids.neighbours(plan, g)
+        # independent: grids whose unions share a boundary of positive length
+        expected = {
+            h
+            for h in codes
+            if h != g and unions[g].boundary.intersection(unions[h].boundary).length > 0
+        }
+        assert set(nb["grid_code"]) == expected
+        for h, m in zip(nb["grid_code"], nb["shared_m"], strict=True):
+            assert m == pytest.approx(unions[g].boundary.intersection(unions[h].boundary).length)
+        border = grids.border_cells(plan, g)
+        mine = plan.cells[plan.cells["grid_code"] == g]
+        others = plan.cells[plan.cells["grid_code"] != g].geometry.union_all()
+        touching = mine[mine.geometry.boundary.intersection(others.boundary).length > 0]
+        assert set(border.index) == set(touching.index)
+        assert border["to_grid"].isin(expected).all()
+    with pytest.raises(PlanError, match="not a grid"):
+        grids.neighbours(plan, "441302001001999")
+
+
+def unbalanced(nx_: int = 8, ny: int = 4) -> grids.GridPlan:
+    """Two grids in a strip, the west one far heavier than the east one."""
+    cells = squares(nx_, ny).assign(load=1.0)
+    plan = grids.build(cells, n=2, weight="load", progress=False)
+    west = plan.cells.geometry.centroid.x < 200
+    codes = np.where(west, "441302001001002", "441302001001001")
+    return grids._reassemble(plan, codes)
+
+
+def test_rebalance_evens_out_with_few_moves() -> None:
+    plan = unbalanced()
+    chosen = plan.grids["grid_code"].tolist()
+    w = plan.grids["weight"].to_numpy()
+    res = grids.rebalance(plan, grids=chosen)
+    w2 = res.plan.grids["weight"].to_numpy()
+    assert w2.std() / w2.mean() < w.std() / w.mean()
+    assert w2.std() / w2.mean() <= 0.10
+    assert res.plan.summary.non_contiguous == ()
+    # each move shifts one cell of weight 1: the fewest is half the difference (8 of 24/8)
+    assert len(res.changes.cells) == (w.max() - w.min()) / 2 - int(0.1 * w.mean())
+    # grids not chosen stay as they were; no-op when already balanced
+    again = grids.rebalance(res.plan, grids=chosen)
+    assert len(again.changes.cells) == 0
+
+
+@pytest.mark.parametrize(("nx_", "ny", "tol"), [(4, 2, 0.0), (5, 2, 0.2), (3, 3, 0.15)])
+def test_rebalance_moves_equal_brute_force_fewest(nx_: int, ny: int, tol: float) -> None:
+    from gridgeo import _grids_edit
+
+    plan = unbalanced(nx_, ny)
+    chosen = plan.grids["grid_code"].tolist()
+    fewest = _grids_edit.fewest_moves_slow(plan, chosen, tol)
+    res = grids.rebalance(plan, grids=chosen, tolerance=tol)
+    assert fewest is not None
+    assert len(res.changes.cells) == fewest
+
+
+def test_rebalance_keeps_nesting_and_rejects_bad_input() -> None:
+    cells = squares(8, 4)
+    cells = gc.code(
+        cells.assign(community_code=np.where(cells.geometry.centroid.x < 400, "001", "002")).drop(
+            columns="cell_code"
+        )
+    )
+    plan = grids.build(cells, n=4, weight="load", progress=False)
+    res = grids.rebalance(plan, grids=plan.grids["grid_code"].tolist())
+    out = res.plan.cells
+    assert (
+        out["grid_code"].str[:12] == out["admin_code"] + out["street_code"] + out["community_code"]
+    ).all()
+    with pytest.raises(PlanError, match="at least two"):
+        grids.rebalance(plan, grids=[plan.grids["grid_code"].iloc[0]])
+    with pytest.raises(ValueError, match="tolerance"):
+        grids.rebalance(plan, grids=plan.grids["grid_code"].tolist(), tolerance=2)
+
+
+def test_islands_join_nearest_grid_of_their_community() -> None:
+    cells = squares(6, 3)
+    # an island: a detached square of the same community east of the block
+    island = gpd.GeoDataFrame(geometry=[box(800, 0, 900, 100)], crs=cells.crs).assign(
+        **CODES, load=5.0
+    )
+    cells = gc.code(
+        gpd.GeoDataFrame(
+            pd.concat([cells.drop(columns="cell_code"), island], ignore_index=True), crs=cells.crs
+        )
+    )
+    own = grids.build(cells, n=3, weight="load", progress=False)
+    assert len(own.grids) == 3 and len(own.summary.islands) == 1
+    joined = grids.build(cells, n=3, weight="load", islands="join", progress=False)
+    assert len(joined.grids) == 3
+    codes = joined.cells["grid_code"]
+    island_code = codes.iloc[-1]
+    # nearest grid: the one holding the block's cell nearest to the island
+    nearest = joined.cells.geometry.iloc[:-1].distance(island.geometry.iloc[0]).idxmin()
+    assert island_code == codes.loc[nearest]
+    assert joined.summary.non_contiguous == (island_code,)
+    assert any("joined" in n for n in joined.summary.notes)
+    with pytest.raises(ValueError, match="islands"):
+        grids.build(cells, n=3, islands="merge", progress=False)  # type: ignore[arg-type]
