@@ -166,6 +166,30 @@ def unit_graphs(
         yield _partition.Graph(nbrs, lens, np.asarray(w, dtype=float)[pos], xy[pos])
 
 
+def overlap_notes(geoms_m: np.ndarray, index: pd.Index) -> list[str]:
+    """A note (and a warning in the log) naming cells whose interiors overlap."""
+    tree = shapely.STRtree(geoms_m)
+    a, b = tree.query(geoms_m, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    bad = ~shapely.touches(geoms_m[a], geoms_m[b])
+    if not bad.any():
+        return []
+    a, b = a[bad], b[bad]
+    area = shapely.area(shapely.intersection(geoms_m[a], geoms_m[b]))
+    real = area > 1e-6
+    if not real.any():
+        return []
+    rows = sorted({*index[a[real]].tolist(), *index[b[real]].tolist()}, key=str)
+    note = (
+        f"{int(real.sum())} pair(s) of cells overlap ({float(area[real].sum()):,.1f} m² in all; "
+        f"rows {rows_preview(rows)}): their weight counts twice. Check them with "
+        "gridgeo.cells.validate(cells) and fix the cell layer."
+    )
+    logger.warning(note)
+    return [note]
+
+
 def split_islands(
     units: list[np.ndarray], prefix: np.ndarray, islands: str
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:

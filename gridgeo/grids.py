@@ -58,6 +58,7 @@ from gridgeo._gridbuild import (
     join_nearest,
     locked_mask,
     old_codes,
+    overlap_notes,
     split_islands,
     unit_graphs,
 )
@@ -220,6 +221,7 @@ def build(
     units = [g.to_numpy() for _, g in pd.Series(free_pos).groupby(comp[free_pos], sort=False)]
     units.sort(key=lambda u: (prefix[u[0]], int(u[0])))
     island_rows, notes = island_parts(units, prefix, w, cells.index)
+    notes += overlap_notes(geoms_m, cells.index)
     units, joining = split_islands(units, prefix, islands)
 
     k = allocate_grids(units, prefix, w, n, target, len(locked_codes), notes)

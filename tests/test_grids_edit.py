@@ -206,3 +206,14 @@ def test_islands_join_nearest_grid_of_their_community() -> None:
     assert any("joined" in n for n in joined.summary.notes)
     with pytest.raises(ValueError, match="islands"):
         grids.build(cells, n=3, islands="merge", progress=False)  # type: ignore[arg-type]
+
+
+def test_build_reports_overlapping_cells() -> None:
+    cells = squares(4, 2)
+    overlapping = cells.copy()
+    overlapping.loc[overlapping.index[1], "geometry"] = box(50, 0, 200, 100)  # over cell 0
+    plan = grids.build(overlapping, n=2, progress=False)
+    note = [n for n in plan.summary.notes if "overlap" in n]
+    assert len(note) == 1 and "rows 0, 1" in note[0] and "5,000.0 m²" in note[0]
+    clean = grids.build(cells, n=2, progress=False)
+    assert not any("overlap" in n for n in clean.summary.notes)
