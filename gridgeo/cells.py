@@ -8,9 +8,9 @@ district exactly:
 - :func:`hexagons` — planar hexagons of a given area, or H3 cells;
 - :func:`blocks` — street-bounded cells: barrier lines polygonised into blocks, slivers merged,
   large blocks split into compact parts of about ``target_area`` (the classic 万米单元网格);
-- :func:`code` — 15-digit DB11 codes (admin 6 + street 3 + community 3 + sequence 3);
-- :func:`coding_zones` — zones of at most 999 compact cells standing in for communities, so
-  a district without a community layer can be coded;
+- :func:`code` — 15-digit DB11 codes (admin 6 + street 3 + community 3 + sequence 3); a
+  district without a community layer first gets coding zones from
+  :func:`gridgeo.grids.coding_zones`;
 - :func:`recode` — stable codes after a redraw: unchanged cells keep their codes;
 - :func:`validate` — invalid geometries, overlaps, gaps, slivers, nesting and duplicate codes.
 
@@ -37,7 +37,6 @@ from pyproj import CRS
 from gridgeo import _blocks, _cellcheck, _cellcode, _cellgrid, _cells_lattice
 from gridgeo._cellcheck import CellValidation, Recoding
 from gridgeo._cellcode import CODE_PARTS, NEST_COLUMNS
-from gridgeo._cells_zones import coding_zones
 from gridgeo._validate import (
     optional_import,
     require_columns,
@@ -57,7 +56,6 @@ __all__ = [
     "Recoding",
     "blocks",
     "code",
-    "coding_zones",
     "fishnet",
     "hexagons",
     "recode",

@@ -13,7 +13,9 @@ grids that are
 Planners then edit the plan (:func:`move`, :func:`merge`, :func:`split`, :func:`rename`,
 :func:`renumber`, :func:`rebalance`; each returns an :class:`EditResult`) with the help of
 :func:`neighbours` and :func:`border_cells`, compare plans (:func:`diff`), type the grids from
-land use (:func:`classify`) and size the teams (:func:`staffing`).
+land use (:func:`classify`) and size the teams (:func:`staffing`). :func:`coding_zones` groups
+the cells of a district without communities into zones of at most 999 cells so that
+:func:`gridgeo.cells.code` can give them 15-digit codes.
 
 Grid codes
 ----------
@@ -77,6 +79,7 @@ from gridgeo._gridplan import (
     sub_graph,
 )
 from gridgeo._grids_edit import border_cells, neighbours, rebalance
+from gridgeo._grids_zones import coding_zones
 from gridgeo._gridstaff import DEFAULT_TYPES, classify, staffing
 from gridgeo._validate import (
     rows_preview,
@@ -93,6 +96,7 @@ __all__ = [
     "border_cells",
     "build",
     "classify",
+    "coding_zones",
     "diff",
     "merge",
     "move",

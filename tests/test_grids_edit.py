@@ -80,7 +80,7 @@ def test_coding_zones_code_a_district_without_communities() -> None:
         ],
         crs="EPSG:4547",
     )  # 2,000 cells: more than one community's 999
-    zoned = gc.coding_zones(frame, admin_code="441302")
+    zoned = grids.coding_zones(frame, admin_code="441302")
     sizes = zoned.groupby("community_code").size()
     assert sizes.max() <= 999 and len(sizes) == 3
     assert frame.columns.tolist() == ["geometry"]  # input untouched
@@ -89,14 +89,14 @@ def test_coding_zones_code_a_district_without_communities() -> None:
     assert coded["cell_code"].is_unique
     # zones are contiguous: each zone's union is one polygon
     assert (zoned.dissolve("community_code").geom_type == "Polygon").all()
-    small = gc.coding_zones(frame, admin_code="441302", max_cells=150)
+    small = grids.coding_zones(frame, admin_code="441302", max_cells=150)
     assert small.groupby("community_code").size().max() <= 150
     with pytest.raises(ColumnError, match="community_code"):
-        gc.coding_zones(zoned)
+        grids.coding_zones(zoned)
     with pytest.raises(ColumnError, match="admin_code"):
-        gc.coding_zones(frame)
+        grids.coding_zones(frame)
     with pytest.raises(ValueError, match="max_cells"):
-        gc.coding_zones(frame, admin_code="441302", max_cells=1000)
+        grids.coding_zones(frame, admin_code="441302", max_cells=1000)
 
 
 # ----------------------------------------------------------------------------- editing aids

@@ -1,4 +1,4 @@
-"""Coding zones for a district without a community layer (private; ``cells.coding_zones``)."""
+"""Coding zones for a district without a community layer (private; ``grids.coding_zones``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from gridgeo.errors import ColumnError, PlanError
 
 __all__ = ["coding_zones"]
 
-logger = logging.getLogger("gridgeo.cells")
+logger = logging.getLogger("gridgeo.grids")
 
 _FILL = 0.9  # zones aim at 90 % of max_cells so that balanced zones stay under it
 
@@ -82,10 +82,11 @@ def coding_zones(
     >>> import geopandas as gpd
     >>> from shapely import box
     >>> from gridgeo import cells as gc
+    >>> from gridgeo import grids
     >>> squares = [box(x, y, x + 100, y + 100) for x in range(0, 3000, 100)
     ...            for y in range(0, 3000, 100)]
     >>> district = gpd.GeoDataFrame(geometry=squares, crs="EPSG:4547")
-    >>> zoned = gc.coding_zones(district, admin_code="441302", max_cells=300)
+    >>> zoned = grids.coding_zones(district, admin_code="441302", max_cells=300)
     >>> sizes = zoned.groupby("community_code").size()
     >>> len(sizes), int(sizes.max()) <= 300
     (4, True)
