@@ -133,9 +133,13 @@ def build(
     Each community (or street, or the whole layer) is split into rook-connected parts; the
     grids are shared out among the parts so that the variance of grid weights is smallest
     (at least one grid per part; Huntington-Hill rule), or ``round(part weight / target)``
-    grids each with ``target``. Each part is then cut into its grids by seeded region growth
-    and a local search that moves boundary cells and re-splits pairs of neighbouring grids
-    (see :mod:`gridgeo._partition`): balance first, then compactness (shorter boundaries).
+    grids each with ``target``. A part needing many grids is first cut by recursive
+    bisection (straight sweeps across its long axis, kept connected, weights in proportion to
+    the grids on each side) into pieces of a few grids; each piece is cut into its grids by
+    seeded region growth and a local search that moves boundary cells and re-splits pairs of
+    neighbouring grids, and the same moves then polish the borders between pieces (see
+    :mod:`gridgeo._grids_bisect` and :mod:`gridgeo._partition`): balance first, then
+    compactness (shorter boundaries). Time grows about linearly with the number of cells.
 
     Parameters
     ----------
