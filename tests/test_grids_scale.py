@@ -190,3 +190,24 @@ def test_progress_bar_counts_grids(monkeypatch: pytest.MonkeyPatch) -> None:
     grids.build(cells, n=60, weight="load", progress=False)
     assert sum(seen) == 60
     assert len(seen) > 2  # advances piece by piece, not once per community
+
+
+def test_unit_graphs_equal_sub_graph() -> None:
+    """Unit graphs cut from the layer's rook pairs equal a fresh overlay of each unit."""
+    from gridgeo import _adjacency
+    from gridgeo._gridbuild import unit_graphs
+
+    cells = voronoi_layout(400, 3, seed=4)
+    geoms = np.asarray(cells.geometry.values, dtype=object)
+    w = cells["load"].to_numpy(dtype=float)
+    comm = cells["community_code"].to_numpy()
+    i, j, s = _adjacency.rook_pairs(geoms)
+    keep = comm[i] == comm[j]
+    lab = _adjacency.components(len(cells), i[keep], j[keep])
+    units = [np.flatnonzero(lab == u) for u in np.unique(lab)]
+    for pos, got in zip(units, unit_graphs(units, i, j, s, w, geoms), strict=True):
+        ref = sub_graph(geoms, pos, w, 0.0)
+        assert got.nbrs == ref.nbrs
+        assert got.lens == ref.lens
+        assert np.array_equal(got.w, ref.w)
+        assert np.allclose(got.xy, ref.xy)
