@@ -1,17 +1,23 @@
 """Benchmark: balanced responsibility grids, gridgeo.grids.build against spopt.
 
 Generates a realistic irregular district of 1,528 base cells (Voronoi cells of clustered points
-clipped to an irregular district outline, 15 communities in 5 streets, a skewed monthly
-workload column), then groups them into 150 and 510 grids with gridgeo and with spopt's
-``WardSpatial`` (and ``MaxPHeuristic`` when asked), in the same process, on the same data.
+clipped to an irregular district outline, a skewed monthly workload column) in one, two and
+fifteen communities (the seed city's shape), then groups them into 150 and 510 grids with
+gridgeo and with spopt's ``WardSpatial`` (and ``MaxPHeuristic`` when asked), in the same
+process, on the same data. spopt runs once per community, with as many regions in each as
+gridgeo gave it, so both respect the same nesting. gridgeo also runs with ``nest=None`` on the
+fifteen-community layout.
 
-Printed per run: seconds, number of regions, workload CV (population std / mean), max/mean,
-% of regions rook-contiguous, % of regions inside one community, mean Polsby-Popper.
+Printed per run: wall and CPU seconds (the machine is shared: CPU time is the steadier figure),
+number of regions, workload CV (population std / mean) beside the best CV any plan could reach
+(``bound``), max/mean, % of regions rook-contiguous, % of regions inside one community, mean
+Polsby-Popper.
 
-Run::
+Run from the repository root::
 
-    python benchmarks/bench_grids.py            # gridgeo + WardSpatial
-    python benchmarks/bench_grids.py --maxp     # also spopt max-p (slow: about a minute)
+    PYTHONPATH=. python benchmarks/bench_grids.py           # gridgeo + WardSpatial
+    PYTHONPATH=. python benchmarks/bench_grids.py --maxp    # also spopt max-p (slow)
+    PYTHONPATH=. python benchmarks/bench_grids.py --large   # 20,000 and 150,000 cells
 """
 
 from __future__ import annotations
@@ -38,8 +44,11 @@ def district_outline(rng: np.random.Generator, radius: float = 4000.0) -> shapel
     return shapely.Polygon(np.c_[r * np.cos(angles), r * np.sin(angles)] + 500_000)
 
 
-def make_cells(seed: int = 42, n_cells: int = N_CELLS) -> gpd.GeoDataFrame:
-    """Realistic irregular base cells with nesting codes and a skewed ``workload`` column."""
+def make_cells(seed: int = 42, n_cells: int = N_CELLS, communities: int = 15) -> gpd.GeoDataFrame:
+    """Realistic irregular base cells with nesting codes and a skewed ``workload`` column.
+
+    ``communities`` communities (k-means regions of the cell centroids), three per street.
+    """
     rng = np.random.default_rng(seed)
     outline = district_outline(rng)
     minx, miny, maxx, maxy = outline.bounds
@@ -64,14 +73,15 @@ def make_cells(seed: int = 42, n_cells: int = N_CELLS) -> gpd.GeoDataFrame:
     order[idx[0]] = idx[1]
     geoms = shapely.intersection(parts[order], outline)
     cent = shapely.get_coordinates(shapely.centroid(geoms))
-    # 15 communities: nearest of 15 community centres (k-means on cell centroids)
-    comm_c = cent[rng.choice(n_cells, 15, replace=False)]
+    # communities: nearest of the community centres (k-means on cell centroids)
+    n_comm = communities
+    comm_c = cent[rng.choice(n_cells, n_comm, replace=False)]
     for _ in range(20):
         lab = ((cent[:, None] - comm_c[None]) ** 2).sum(-1).argmin(1)
-        comm_c = np.array([cent[lab == k].mean(0) for k in range(15)])
+        comm_c = np.array([cent[lab == k].mean(0) for k in range(n_comm)])
     order_c = np.lexsort((comm_c[:, 0], -np.floor(comm_c[:, 1] / 2000)))
-    rank = np.empty(15, dtype=np.int64)
-    rank[order_c] = np.arange(15)
+    rank = np.empty(n_comm, dtype=np.int64)
+    rank[order_c] = np.arange(n_comm)
     community = rank[lab]
     street = community // 3
     # workload: people live where cells are dense; markets and schools add hot spots
@@ -138,70 +148,114 @@ def granularity_bound(weights: np.ndarray, n: int) -> float:
     return float(g.std() / g.mean())
 
 
-def run_gridgeo(cells: gpd.GeoDataFrame, n: int) -> dict:
+def run_gridgeo(cells: gpd.GeoDataFrame, n: int, nest: str | None = "community") -> tuple:
     from gridgeo import grids
 
-    t0 = time.perf_counter()
-    plan = grids.build(cells, n=n, weight="workload", progress=False)
-    dt = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    plan = grids.build(cells, n=n, weight="workload", nest=nest, progress=False)
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     codes = plan.cells["grid_code"].to_numpy()
-    return measure(cells, pd.factorize(codes)[0], dt, "gridgeo.grids.build")
+    name = "gridgeo.grids.build" + ("" if nest else " (nest=None)")
+    row = measure(cells, pd.factorize(codes)[0], dt, name)
+    row["cpu s"] = round(cpu, 2)
+    return row, plan
 
 
-def run_ward(cells: gpd.GeoDataFrame, n: int) -> dict:
+def per_community(cells: gpd.GeoDataFrame, counts: pd.Series, solve, name: str) -> dict:
+    """Run a spopt model once per community with gridgeo's number of grids for it."""
+    labels = np.full(len(cells), -1, dtype=np.int64)
+    t0, c0 = time.perf_counter(), time.process_time()
+    nxt = 0
+    for comm, k in counts.items():
+        pos = np.flatnonzero(cells["community_code"].to_numpy() == comm)
+        sub = cells.iloc[pos].reset_index(drop=True)
+        lab = np.zeros(len(sub), dtype=np.int64) if k <= 1 else solve(sub, int(k))
+        labels[pos] = pd.factorize(lab)[0] + nxt
+        nxt = labels.max() + 1
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    row = measure(cells, labels, dt, name)
+    row["cpu s"] = round(cpu, 2)
+    return row
+
+
+def ward(sub: gpd.GeoDataFrame, k: int) -> np.ndarray:
     from libpysal.weights import Rook
     from spopt.region import WardSpatial
 
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w = Rook.from_dataframe(cells, use_index=False)
-        model = WardSpatial(cells, w, ["workload"], n_clusters=n)
+        w = Rook.from_dataframe(sub, use_index=False)
+        model = WardSpatial(sub, w, ["workload"], n_clusters=k)
         model.solve()
-    dt = time.perf_counter() - t0
-    return measure(cells, np.asarray(model.labels_), dt, "spopt WardSpatial")
+    return np.asarray(model.labels_)
 
 
-def run_maxp(cells: gpd.GeoDataFrame, n: int) -> dict:
+def maxp(sub: gpd.GeoDataFrame, k: int) -> np.ndarray:
     from libpysal.weights import Rook
     from spopt.region import MaxPHeuristic
 
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w = Rook.from_dataframe(cells, use_index=False)
+        w = Rook.from_dataframe(sub, use_index=False)
         np.random.seed(0)  # noqa: NPY002 - spopt's max-p draws from the legacy global RNG
-        threshold = float(cells["workload"].sum()) / n
-        model = MaxPHeuristic(cells, w, ["workload"], "workload", threshold, top_n=2)
+        threshold = float(sub["workload"].sum()) / k
+        model = MaxPHeuristic(sub, w, ["workload"], "workload", threshold, top_n=2)
         model.solve()
-    dt = time.perf_counter() - t0
-    return measure(cells, np.asarray(model.labels_), dt, "spopt MaxPHeuristic")
+    return np.asarray(model.labels_)
+
+
+def seed_shapes(args: argparse.Namespace) -> None:
+    rows = []
+    for n_comm in (1, 2, 15):
+        cells = make_cells(args.seed, communities=n_comm)
+        w = cells["workload"].to_numpy()
+        for n in (150, 510):
+            bound = granularity_bound(w, n)
+            row, plan = run_gridgeo(cells, n)
+            rows.append({"communities": n_comm, "n": n, "bound": round(bound, 3), **row})
+            counts = plan.grids.groupby("community_code").size()
+            rows.append(
+                {
+                    "communities": n_comm,
+                    "n": n,
+                    "bound": round(bound, 3),
+                    **per_community(cells, counts, ward, "spopt WardSpatial per community"),
+                }
+            )
+            if args.maxp and n == 150:
+                rows.append(
+                    {
+                        "communities": n_comm,
+                        "n": n,
+                        "bound": round(bound, 3),
+                        **per_community(cells, counts, maxp, "spopt MaxPHeuristic per community"),
+                    }
+                )
+            if n_comm == 15:
+                row, _ = run_gridgeo(cells, n, nest=None)
+                rows.append({"communities": n_comm, "n": n, "bound": round(bound, 3), **row})
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+def large(args: argparse.Namespace) -> None:
+    rows = []
+    for n_cells, n in ((20_000, 2_000), (150_000, 5_000)):
+        cells = make_cells(args.seed, n_cells=n_cells, communities=15)
+        row, _ = run_gridgeo(cells, n)
+        rows.append({"cells": n_cells, "n": n, **row})
+        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--maxp", action="store_true", help="also run spopt max-p (slow)")
+    parser.add_argument("--large", action="store_true", help="20,000 and 150,000 cells only")
     parser.add_argument("--seed", type=int, default=42, help="seed of the generated district")
     args = parser.parse_args()
-    cells = make_cells(args.seed)
-    w = cells["workload"].to_numpy()
-    print(
-        f"{len(cells)} cells, {cells['community_code'].nunique()} communities, "
-        f"{cells['street_code'].nunique()} streets; cell workload CV {w.std() / w.mean():.2f}, "
-        f"max/mean {w.max() / w.mean():.1f}"
-    )
-    rows = []
-    for n in (150, 510):
-        print(f"granularity bound for {n} grids: CV >= {granularity_bound(w, n):.3f}")
-        rows.append({"n": n, **run_gridgeo(cells, n)})
-        rows.append({"n": n, **run_ward(cells, n)})
-        if args.maxp and n == 150:
-            rows.append({"n": n, **run_maxp(cells, n)})
-    table = pd.DataFrame(rows)
-    print(table.to_string(index=False))
-    ratio = table.pivot_table(index="n", columns="tool", values="cv")
-    print("\nCV ratio WardSpatial / gridgeo:")
-    print((ratio["spopt WardSpatial"] / ratio["gridgeo.grids.build"]).round(1).to_string())
+    if args.large:
+        large(args)
+    else:
+        seed_shapes(args)
 
 
 if __name__ == "__main__":

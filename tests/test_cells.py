@@ -276,7 +276,11 @@ def test_fishnet_origin_and_lonlat_input():
     district = box(114.30, 23.00, 114.32, 23.02)
     lonlat = _gs(district, crs="EPSG:4326")
     c = cells.fishnet(lonlat, 250, origin=(10, 20))
-    assert c.crs.equals(lonlat.crs)
+    assert c.crs.equals(GK)  # made and returned in the local metric CRS
+    back = cells.fishnet(lonlat, 250, origin=(10, 20), output_crs="input")
+    assert back.crs.equals(lonlat.crs)
+    assert back.geometry.is_valid.all()
+    c = back
     metric = lonlat.to_crs(GK).iloc[0]
     assert c["area_m2"].sum() == pytest.approx(metric.area, rel=1e-9)
     xy = shapely.get_coordinates(c.to_crs(GK).geometry.values)

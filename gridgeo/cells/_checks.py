@@ -228,7 +228,8 @@ def nesting(
     share = np.full(n, np.nan)
     has_cols = [c for c in ("admin_code", "street_code", "community_code") if c in cells.columns]
     if has_cols:
-        null = cells[has_cols].isna().any(axis=1).to_numpy()
+        text = cells[has_cols].astype("string").fillna("")
+        null = (text.apply(lambda col: col.str.strip()) == "").any(axis=1).to_numpy()
         reasons[null] = "missing nesting codes"
     if nest_geoms is not None and nest_frame is not None:
         tree = shapely.STRtree(nest_geoms)
@@ -248,8 +249,9 @@ def nesting(
         low = (share < 1 - tolerance) & (reasons == "")
         reasons[low] = "crosses a community boundary or lies outside every community"
         if len(has_cols) == 3:
-            codes = cells[has_cols].astype("string").to_numpy()
-            ref = nest_frame[has_cols].astype("string").to_numpy()
+            # missing codes compare as "" (they are reported above, never a pandas NA error)
+            codes = cells[has_cols].astype("string").fillna("").to_numpy(dtype=object)
+            ref = nest_frame[has_cols].astype("string").fillna("").to_numpy(dtype=object)
             ok_best = best >= 0
             mismatch = np.zeros(n, dtype=bool)
             mismatch[ok_best] = (codes[ok_best] != ref[best[ok_best]]).any(axis=1)
@@ -269,7 +271,8 @@ def duplicates(cells: pd.DataFrame) -> pd.DataFrame:
     if "cell_code" not in cells.columns:
         return pd.DataFrame({"cell_code": pd.Series([], dtype=str)})
     codes = cells["cell_code"]
-    dup = codes.notna() & codes.duplicated(keep=False)
+    present = codes.notna() & (codes.astype("string").fillna("").str.strip() != "")
+    dup = present & codes.duplicated(keep=False)
     return pd.DataFrame({"cell_code": codes[dup]})
 
 

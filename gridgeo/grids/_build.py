@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from tqdm.auto import tqdm
 
+from gridgeo import _adjacency
 from gridgeo._validate import (
     require_columns,
     require_crs,
@@ -22,8 +24,16 @@ from gridgeo._validate import (
     rows_preview,
 )
 from gridgeo.errors import ColumnError, PlanError
+from gridgeo.grids import _bisect as _grids_bisect
 from gridgeo.grids import _partition
-from gridgeo.grids._plan import number_grids, row_height
+from gridgeo.grids._plan import (
+    GridPlan,
+    assemble,
+    cell_prefix,
+    metric_geoms,
+    number_grids,
+    row_height,
+)
 
 logger = logging.getLogger("gridgeo.grids")
 
@@ -135,6 +145,95 @@ def island_parts(
     return frame, notes
 
 
+def unit_graphs(
+    units: list[np.ndarray],
+    i: np.ndarray,
+    j: np.ndarray,
+    length: np.ndarray,
+    w: np.ndarray,
+    geoms_m: np.ndarray,
+) -> Iterator[_partition.Graph]:
+    """Rook graph of each unit from the layer's neighbour pairs (no second overlay).
+
+    Gives the same graph as ``_gridplan.sub_graph(geoms_m, pos, w, snap)`` for ascending
+    ``pos``: the pairs inside the unit, in the same order.
+    """
+    m = len(w)
+    unit_of = np.full(m, -1, dtype=np.int64)
+    loc = np.zeros(m, dtype=np.int64)
+    for u, pos in enumerate(units):
+        unit_of[pos] = u
+        loc[pos] = np.arange(len(pos))
+    same = (unit_of[i] >= 0) & (unit_of[i] == unit_of[j])
+    i, j, length = i[same], j[same], length[same]
+    order = np.argsort(unit_of[i], kind="stable")
+    i, j, length = i[order], j[order], length[order]
+    bounds = np.searchsorted(unit_of[i], np.arange(len(units) + 1))
+    xy = shapely.get_coordinates(shapely.centroid(geoms_m))
+    for u, pos in enumerate(units):
+        sl = slice(bounds[u], bounds[u + 1])
+        nbrs, lens = _adjacency.neighbour_lists(len(pos), loc[i[sl]], loc[j[sl]], length[sl])
+        yield _partition.Graph(nbrs, lens, np.asarray(w, dtype=float)[pos], xy[pos])
+
+
+def overlap_notes(geoms_m: np.ndarray, index: pd.Index) -> list[str]:
+    """A note (and a warning in the log) naming cells whose interiors overlap."""
+    tree = shapely.STRtree(geoms_m)
+    a, b = tree.query(geoms_m, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    bad = ~shapely.touches(geoms_m[a], geoms_m[b])
+    if not bad.any():
+        return []
+    a, b = a[bad], b[bad]
+    area = shapely.area(shapely.intersection(geoms_m[a], geoms_m[b]))
+    real = area > 1e-6
+    if not real.any():
+        return []
+    rows = sorted({*index[a[real]].tolist(), *index[b[real]].tolist()}, key=str)
+    note = (
+        f"{int(real.sum())} pair(s) of cells overlap ({float(area[real].sum()):,.1f} m² in all; "
+        f"rows {rows_preview(rows)}): their weight counts twice. Check them with "
+        "gridgeo.cells.validate(cells) and fix the cell layer."
+    )
+    logger.warning(note)
+    return [note]
+
+
+def split_islands(
+    units: list[np.ndarray], prefix: np.ndarray, islands: str
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Units that get grids, and island parts that will join a grid (``islands="join"``)."""
+    if islands not in ("own", "join"):
+        msg = f"islands must be 'own' (grids of their own) or 'join', got {islands!r}."
+        raise ValueError(msg)
+    if islands == "own":
+        return units, []
+    by_prefix: dict[str, list[np.ndarray]] = {}
+    for u in units:
+        by_prefix.setdefault(prefix[u[0]], []).append(u)
+    main, joining = [], []
+    for parts in by_prefix.values():
+        biggest = max(range(len(parts)), key=lambda q: (len(parts[q]), -int(parts[q][0])))
+        for q, u in enumerate(parts):
+            (main if q == biggest else joining).append(u)
+    main.sort(key=lambda u: (prefix[u[0]], int(u[0])))
+    return main, joining
+
+
+def join_nearest(
+    labels: np.ndarray, joining: list[np.ndarray], prefix: np.ndarray, geoms_m: np.ndarray
+) -> None:
+    """Give each island part the label of the nearest labelled cell of its community."""
+    for part in joining:
+        same = np.flatnonzero((labels >= 0) & (prefix == prefix[part[0]]))
+        if len(same) == 0:  # pragma: no cover - the community's largest part has grids
+            continue
+        tree = shapely.STRtree(geoms_m[same])
+        near = tree.query_nearest(shapely.union_all(geoms_m[part]), all_matches=False)
+        labels[part] = labels[same[int(np.atleast_1d(near)[-1])]]
+
+
 def allocate_grids(
     units: list[np.ndarray],
     prefix: np.ndarray,
@@ -221,3 +320,166 @@ def grid_codes(
     mapped = pd.Series(inherited)
     codes[new] = mapped.loc[labels[new]].to_numpy()
     return codes.astype(str)
+
+
+Nest = Literal["community", "street"] | None
+
+
+# ----------------------------------------------------------------------------- build
+def build(
+    cells: gpd.GeoDataFrame,
+    n: int | None = None,
+    *,
+    target: float | None = None,
+    weight: str | None = None,
+    nest: Nest = "community",
+    tolerance: float = 0.10,
+    seed: int = 0,
+    locked: Sequence[str] | None = None,
+    snap: float = 0.0,
+    islands: Literal["own", "join"] = "own",
+    progress: bool = True,
+) -> GridPlan:
+    """Group base cells into balanced, contiguous, nested responsibility grids.
+
+    Each community (or street, or the whole layer) is split into rook-connected parts; the
+    grids are shared out among the parts so that the variance of grid weights is smallest
+    (at least one grid per part; Huntington-Hill rule), or ``round(part weight / target)``
+    grids each with ``target``. A part needing many grids is first cut by recursive
+    bisection (straight sweeps across its long axis, kept connected, weights in proportion to
+    the grids on each side) into pieces of a few grids; each piece is cut into its grids by
+    seeded region growth and a local search that moves boundary cells and re-splits pairs of
+    neighbouring grids, and the same moves then polish the borders between pieces (see
+    :mod:`gridgeo.grids._bisect` and :mod:`gridgeo.grids._partition`): balance first, then
+    compactness (shorter boundaries). Time grows about linearly with the number of cells.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Base cells (Polygon/MultiPolygon, unique index), with the nesting columns
+        ``admin_code``, ``street_code``, ``community_code`` required by ``nest``. A
+        ``grid_code`` column (from an earlier plan) makes codes stable and enables ``locked``.
+    n : int, optional
+        Number of grids in total, locked grids included.
+    target : float, optional
+        Weight per grid instead of ``n``.
+    weight : str, optional
+        Numeric column with each cell's workload (report count, population, street length…);
+        area in m² when omitted.
+    nest : {"community", "street", None}
+        Grids stay inside one community (admin+street+community code), one street, or
+        anywhere (``None``).
+    tolerance : float
+        Allowed relative deviation of a grid's weight from the target (0.10 = ±10 %).
+    seed : int
+        Random seed; the same seed and input give the same plan.
+    locked : list of str, optional
+        Grid codes in ``cells['grid_code']`` whose cells are kept exactly as they are.
+    snap : float
+        Snapping tolerance in metres for adjacency on real data with slivers and gaps: cells
+        whose boundaries run within ``snap`` of each other for more than ``3 * snap`` are
+        neighbours. 0 means exact shared edges.
+    islands : {"own", "join"}
+        Island parts of a community (see the module notes) form grids of their own
+        (``"own"``), or join the nearest grid of their community (``"join"``; those grids
+        are then in several pieces and listed in ``summary.non_contiguous``).
+    progress : bool
+        Show a progress bar counting the grids as they are drawn.
+
+    Returns
+    -------
+    GridPlan
+        ``.grids``, ``.cells`` (with ``grid_code``), ``.summary`` (balance report).
+
+    Raises
+    ------
+    ValueError
+        Bad ``n``, ``target``, ``nest``, ``tolerance``, ``seed`` or ``snap``.
+    ColumnError
+        Missing nesting or weight column, or bad values in it.
+    GeometryError, CRSError, DuplicateIdError
+        Invalid cells, no CRS, repeated index labels or cell codes.
+    PlanError
+        ``n`` smaller than the number of communities or larger than the number of cells;
+        unknown locked grids.
+    CodingError
+        More than 999 grids in one community.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> codes = {"admin_code": "441302", "street_code": "001", "community_code": "001"}
+    >>> cells = gpd.GeoDataFrame(
+    ...     geometry=[box(x, y, x + 100, y + 100) for y in range(0, 400, 100)
+    ...               for x in range(0, 400, 100)],
+    ...     crs="EPSG:4547",
+    ... ).assign(**codes)
+    >>> plan = build(cells, n=4, progress=False)
+    >>> plan.grids["n_cells"].tolist()
+    [4, 4, 4, 4]
+    >>> plan.grids["grid_code"].iloc[0]
+    '441302001001001'
+    >>> round(plan.summary.cv, 3)
+    0.0
+    """
+    check_options(n, target, nest, tolerance, seed, snap)
+    check_cells(cells, "cells")
+    prefix = cell_prefix(cells, nest, "cells")
+    geoms_m = metric_geoms(cells)
+    w = cell_weights(cells, weight, geoms_m)
+    old = old_codes(cells)
+    is_locked = locked_mask(cells, locked, old)
+    locked_codes = set(old[is_locked].tolist()) if old is not None else set()
+    m = len(cells)
+
+    i, j, shared = _adjacency.rook_pairs(geoms_m, snap=snap)
+    free = ~is_locked
+    keep = (prefix[i] == prefix[j]) & free[i] & free[j]
+    comp = _adjacency.components(m, i[keep], j[keep])
+    free_pos = np.flatnonzero(free)
+    units = [g.to_numpy() for _, g in pd.Series(free_pos).groupby(comp[free_pos], sort=False)]
+    units.sort(key=lambda u: (prefix[u[0]], int(u[0])))
+    island_rows, notes = island_parts(units, prefix, w, cells.index)
+    notes += overlap_notes(geoms_m, cells.index)
+    units, joining = split_islands(units, prefix, islands)
+
+    k = allocate_grids(units, prefix, w, n, target, len(locked_codes), notes)
+    n_total = sum(k) + len(locked_codes)
+    goal = float(target) if target is not None else float(w.sum()) / n_total
+
+    labels = np.full(m, -1, dtype=np.int64)
+    next_label = 0
+    with tqdm(total=sum(k), desc="grids", unit="grid", disable=not progress, leave=False) as bar:
+        graphs = unit_graphs(units, i, j, shared, w, geoms_m)
+        for u, (pos, ku, graph) in enumerate(zip(units, k, graphs, strict=True)):
+            rng = np.random.default_rng([int(seed), u])
+            part = _grids_bisect.hierarchical(
+                graph, ku, rng, tolerance=tolerance, on_done=bar.update
+            )
+            labels[pos] = part + next_label
+            next_label += ku
+    join_nearest(labels, joining, prefix, geoms_m)
+    if joining:
+        notes = [x for x in notes if "of their own" not in x]
+        notes.append(f"{len(joining)} island part(s) joined the nearest grid of their community.")
+    codes = grid_codes(labels, prefix, geoms_m, old, is_locked)
+    settings = {
+        "weight": weight,
+        "nest": nest,
+        "tolerance": float(tolerance),
+        "target": goal,
+        "snap": float(snap),
+        "locked": tuple(sorted(locked_codes)),
+    }
+    return assemble(
+        cells,
+        codes,
+        w,
+        geoms_m,
+        settings,
+        locked=locked_codes,
+        islands=island_rows,
+        notes=notes,
+        pairs=(i, j),
+    )

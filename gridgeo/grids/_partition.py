@@ -29,11 +29,11 @@ Algorithm (deterministic for a given ``numpy.random.Generator``):
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Graph", "allocate", "k_for_target", "partition"]
+__all__ = ["Graph", "allocate", "k_for_target", "partition", "tree_bisect", "tree_bisect_slow"]
 
 _EPS = 1e-12
 _MU = 2e-3  # weight of the cut length against squared relative deviation
@@ -49,14 +49,18 @@ class Graph:
     lens: list[dict[int, float]]
     w: np.ndarray
     xy: np.ndarray
+    _l0: float | None = field(default=None, repr=False, compare=False)
 
     @property
     def m(self) -> int:
         return len(self.nbrs)
 
     def edge_scale(self) -> float:
-        vals = [s for d in self.lens for s in d.values()]
-        return float(np.median(vals)) if vals else 1.0
+        """Median shared edge length (computed once: the graph does not change)."""
+        if self._l0 is None:
+            vals = [s for d in self.lens for s in d.values()]
+            self._l0 = float(np.median(vals)) if vals else 1.0
+        return self._l0
 
 
 def allocate(weights: list[float], caps: list[int], n: int) -> list[int]:
@@ -209,30 +213,36 @@ class _Search:
             return np.inf
         return dcut + 0.1 * dssd
 
-    def boundary_moves(self, band: float | None = None) -> bool:
+    def try_cell(self, c: int, band: float | None = None) -> bool:
+        """Move cell ``c`` to the neighbouring region that lowers the score most, if any."""
         g, lab = self.g, self.lab
+        a = lab[c]
+        la = 0.0
+        other: dict[int, float] = {}
+        for v in g.nbrs[c]:
+            rv = lab[v]
+            if rv == a:
+                la += g.lens[c][v]
+            else:
+                other[rv] = other.get(rv, 0.0) + g.lens[c][v]
+        if not other:
+            return False
+        best, best_b = -1e-9, -1
+        for b in sorted(other):
+            s = self._score(c, a, b, la, other[b], band)
+            if s < best:
+                best, best_b = s, b
+        if best_b >= 0 and self.connected_without(a, c):
+            self.move(c, best_b)
+            return True
+        return False
+
+    def boundary_moves(self, band: float | None = None) -> bool:
         any_move = False
         for _ in range(_PASSES):
             moved = False
-            for c in range(g.m):
-                a = lab[c]
-                la = 0.0
-                other: dict[int, float] = {}
-                for v in g.nbrs[c]:
-                    rv = lab[v]
-                    if rv == a:
-                        la += g.lens[c][v]
-                    else:
-                        other[rv] = other.get(rv, 0.0) + g.lens[c][v]
-                if not other:
-                    continue
-                best, best_b = -1e-9, -1
-                for b in sorted(other):
-                    s = self._score(c, a, b, la, other[b], band)
-                    if s < best:
-                        best, best_b = s, b
-                if best_b >= 0 and self.connected_without(a, c):
-                    self.move(c, best_b)
+            for c in range(self.g.m):
+                if self.try_cell(c, band):
                     moved = True
             if not moved:
                 break
@@ -335,6 +345,44 @@ def _dfs_order(adj: list[list[int]]) -> tuple[list[int], list[int]]:
     return order, par
 
 
+def _edge_lists(g: Graph, cells: list[int]) -> tuple[list[int], list[int], list[float]]:
+    """Edges ``(a, b, length)`` of the graph induced by ``cells``, local ids, ``a < b``."""
+    idx = {c: i for i, c in enumerate(cells)}
+    ea: list[int] = []
+    eb: list[int] = []
+    el: list[float] = []
+    for c in cells:
+        ic = idx[c]
+        for v, s in g.lens[c].items():
+            iv = idx.get(v)
+            if iv is not None and iv > ic:
+                ea.append(ic)
+                eb.append(iv)
+                el.append(s)
+    return ea, eb, el
+
+
+def _kruskal(n: int, ea: list[int], eb: list[int], keys: np.ndarray) -> list[list[int]]:
+    """Adjacency lists of the spanning forest Kruskal builds on ``keys`` (lists, no numpy)."""
+    parent = list(range(n))
+    adj: list[list[int]] = [[] for _ in range(n)]
+    for e in np.argsort(keys, kind="stable").tolist():
+        a, b = ea[e], eb[e]
+        ra = a
+        while parent[ra] != ra:
+            parent[ra] = parent[parent[ra]]
+            ra = parent[ra]
+        rb = b
+        while parent[rb] != rb:
+            parent[rb] = parent[parent[rb]]
+            rb = parent[rb]
+        if ra != rb:
+            parent[ra] = rb
+            adj[a].append(b)
+            adj[b].append(a)
+    return adj
+
+
 def tree_bisect(
     g: Graph,
     cells: list[int],
@@ -349,7 +397,58 @@ def tree_bisect(
     Draws ``tries`` random spanning trees of the induced graph (Kruskal on random edge
     keys); every tree edge gives a split. Returns the part of the best split and its score
     ``((weight − goal) · scale)² + μ · cut / L₀``, or ``None`` for fewer than 2 cells.
+    Subtrees are ranges of the tree's depth-first order, so a split's cut is counted over
+    the edge list without building the part. :func:`tree_bisect_slow` is the plain twin.
     """
+    n = len(cells)
+    if n < 2:
+        return None
+    ea, eb, el = _edge_lists(g, cells)
+    w = [float(x) for x in g.w[cells]]
+    l0 = g.edge_scale()
+    best: tuple[float, int, int, list[int]] | None = None
+    for _ in range(tries):
+        adj = _kruskal(n, ea, eb, rng.random(len(ea)))
+        order, par = _dfs_order(adj)
+        if len(order) < n:
+            return None  # induced graph not connected; caller's bug
+        sub = list(w)
+        size = [1] * n
+        for u in reversed(order[1:]):
+            sub[par[u]] += sub[u]
+            size[par[u]] += size[u]
+        pos = [0] * n
+        for p, u in enumerate(order):
+            pos[u] = p
+        err = np.abs(np.array(sub) - goal)
+        err[0] = np.inf
+        for v in np.argsort(err, kind="stable")[:4].tolist():
+            if not np.isfinite(err[v]):
+                continue
+            lo, hi = pos[v], pos[v] + size[v]
+            cut = 0.0
+            for a, b, s in zip(ea, eb, el, strict=True):
+                if (lo <= pos[a] < hi) != (lo <= pos[b] < hi):
+                    cut += s
+            score = float(err[v] * scale) ** 2 + _MU * cut / l0
+            if best is None or score < best[0]:
+                best = (score, lo, hi, order)
+    if best is None:
+        return None
+    score, lo, hi, order = best
+    return {cells[u] for u in order[lo:hi]}, score
+
+
+def tree_bisect_slow(
+    g: Graph,
+    cells: list[int],
+    goal: float,
+    rng: np.random.Generator,
+    *,
+    tries: int,
+    scale: float,
+) -> tuple[set[int], float] | None:
+    """Slow twin of :func:`tree_bisect`: Kruskal and tree walks in plain Python."""
     if len(cells) < 2:
         return None
     idx = {c: i for i, c in enumerate(cells)}

@@ -248,9 +248,13 @@ class GridDiff:
             f"{len(self.added)} added, {len(self.removed)} removed, {len(self.renamed)} renamed)"
         )
 
+    @property
+    def changed_grids(self) -> gpd.GeoDataFrame:
+        """Grids added, removed, renamed or changed (a GeoDataFrame ready to map)."""
+        return self.grids[self.grids["status"] != "unchanged"]
+
     def _repr_html_(self) -> str:
-        moved = self.grids[self.grids["status"] != "unchanged"]
-        return f"<b>{html.escape(repr(self))}</b>" + _table_html(moved)
+        return f"<b>{html.escape(repr(self))}</b>" + _table_html(self.changed_grids)
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,13 +326,23 @@ def sub_graph(
 
 
 def check_contiguous(
-    geoms: np.ndarray, codes: np.ndarray, snap: float, only: set[str] | None = None
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    snap: float,
+    only: set[str] | None = None,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[str, ...]:
-    """Grid codes whose cells are not rook-connected."""
+    """Grid codes whose cells are not rook-connected.
+
+    ``pairs`` are the layer's rook pairs ``(i, j)`` when already known (with ``only=None``).
+    """
     sel = np.arange(len(codes)) if only is None else np.flatnonzero(np.isin(codes, list(only)))
     if len(sel) == 0:
         return ()
-    i, j, _ = _adjacency.rook_pairs(geoms[sel], snap=snap)
+    if pairs is not None and only is None:
+        i, j = pairs
+    else:
+        i, j, _ = _adjacency.rook_pairs(geoms[sel], snap=snap)
     same = codes[sel][i] == codes[sel][j]
     comp = _adjacency.components(len(sel), i[same], j[same])
     per = pd.Series(comp).groupby(codes[sel]).nunique()
@@ -412,8 +426,12 @@ def assemble(
     locked: set[str] = frozenset(),  # type: ignore[assignment]
     islands: pd.DataFrame | None = None,
     notes: Sequence[str] = (),
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> GridPlan:
-    """Dissolve cells into grids, measure them and summarise the balance."""
+    """Dissolve cells into grids, measure them and summarise the balance.
+
+    ``pairs`` are the layer's rook pairs ``(i, j)`` when the caller has them already.
+    """
     codes = np.asarray(codes).astype(str)
     out_cells = cells.copy()
     out_cells["grid_code"] = pd.Series(codes, index=cells.index, dtype="str")
@@ -451,7 +469,7 @@ def assemble(
     )
     grids = gpd.GeoDataFrame(data, geometry=list(union_in), crs=cells.crs)
     summary = _summary(grids, members, weights, cells.index, settings, islands, notes)
-    non_contig = check_contiguous(geoms_m, codes, float(settings["snap"]))
+    non_contig = check_contiguous(geoms_m, codes, float(settings["snap"]), pairs=pairs)
     if non_contig:
         summary = _replace(summary, non_contiguous=non_contig)
     return GridPlan(
