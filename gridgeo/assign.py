@@ -214,8 +214,12 @@ def _coord_status(reports: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np
     kind = shapely.get_type_id(geoms)  # -1 = missing (None)
     pts = kind == 0
     if pts.all():
-        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    else:
+        try:
+            x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        except shapely.errors.GEOSException:  # GEOS refuses get_x on an empty point
+            pts &= ~shapely.is_empty(geoms)
+    if not pts.all():
+        pts &= ~shapely.is_empty(geoms)
         x, y = np.full(n, np.nan), np.full(n, np.nan)
         x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
     finite = np.isfinite(x) & np.isfinite(y)
