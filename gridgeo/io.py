@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridgeo import _encoding, _reports
+from gridgeo import _encoding, _io_times, _reports
 from gridgeo._atomic import atomic_fileset, atomic_path
 from gridgeo._validate import optional_import, require_geodataframe
 from gridgeo.errors import (
@@ -39,7 +39,14 @@ from gridgeo.errors import (
     InputFileError,
 )
 
-__all__ = ["read_layer", "read_postgis", "read_reports", "write_layer"]
+__all__ = [
+    "ParsedTimes",
+    "parse_times",
+    "read_layer",
+    "read_postgis",
+    "read_reports",
+    "write_layer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -505,10 +512,11 @@ def read_reports(
     lon: str = "lng",
     lat: str = "lat",
     crs: Any = "wgs84",
-    time: str | None = None,
+    time: str | Sequence[str] | None = None,
     id: str | None = None,
     encoding: str | None = None,
     errors: str = "flag",
+    tz: str | None = "Asia/Shanghai",
 ) -> gpd.GeoDataFrame:
     """Read geotagged reports into a point GeoDataFrame, checking every row's coordinates.
 
@@ -533,9 +541,11 @@ def read_reports(
         Gauss-Krüger x/y). GCJ-02 and BD-09 are converted to WGS 84. The result is in
         EPSG:4326 (wgs84/gcj02/bd09), EPSG:4490 (cgcs2000) or the given CRS. For geometry
         inputs with a CRS, the default ``"wgs84"`` means "use the file's CRS".
-    time : str, optional
-        Column to parse to datetimes (``"2026/3/5 8:07"``, ``"2026-03-05 08:07:00"``,
-        ``"2026年3月5日 8时7分"``, Excel serial numbers).
+    time : str or list of str, optional
+        Column(s) to parse to naive local datetimes with :func:`parse_times`
+        (``"2026/3/5 8:07"``, ``"2026-03-05 08:07:00"``, ``"2026年3月5日 8时7分"``, ISO 8601
+        with ``+08:00`` or ``Z``, Excel serial days, Unix seconds/milliseconds, mixed in one
+        column). Unreadable values are never silently NaT: see ``errors``.
     id : str, optional
         Column of unique report ids; it becomes the (unnamed) index and stays a column.
         Without it the result has a RangeIndex.
@@ -543,7 +553,12 @@ def read_reports(
         Force the CSV encoding (e.g. ``"GBK"``) instead of detecting it.
     errors : {"flag", "raise"}
         ``"flag"`` marks bad rows in ``coord_status``/``coord_issue`` (unparseable times become
-        NaT with a note in ``coord_issue``); ``"raise"`` raises on the first bad rows.
+        NaT with a note in ``coord_issue`` and a logged warning); ``"raise"`` raises on the
+        first bad rows.
+    tz : str or None
+        Local time zone (default ``"Asia/Shanghai"``): times with an offset or ``Z`` and Unix
+        epochs are converted to it, then stored without zone. None keeps wall times as
+        written and epochs in UTC.
 
     Returns
     -------
@@ -584,10 +599,12 @@ def read_reports(
     if errors not in ("flag", "raise"):
         msg = f"errors={errors!r} is not allowed; use 'flag' (mark bad rows) or 'raise'."
         raise ValueError(msg)
-    table, geometry, source = _load_reports(path_or_df, encoding, [c for c in (time, id) if c])
+    tz = _io_times.check_tz(tz)
+    times = [time] if isinstance(time, str) else list(time or [])
+    table, geometry, source = _load_reports(path_or_df, encoding, [*times, *([id] if id else [])])
     if geometry is None:
         _reports.require_coordinate_columns(table, lon, lat, source)
-    for arg, column in (("time", time), ("id", id)):
+    for arg, column in [*(("time", t) for t in times), ("id", id)]:
         if column is not None and column not in table.columns:
             shown = ", ".join(map(repr, map(str, table.columns[:30])))
             msg = f"{arg}={column!r} is not a column of {source}. Available columns: {shown}."
@@ -604,11 +621,13 @@ def read_reports(
     labels = _reports.row_labels(len(out), ids)
     checked, names = _reports.check_rows(out, geometry, lon, lat, out_crs, labels)
     _reports.raise_for_bad_rows(checked, names, source, errors, from_geometry=geometry is not None)
-    notes = (
-        _reports.parse_time_column(out, time, errors, labels, source)
-        if time is not None
-        else np.full(len(out), "", dtype=object)
-    )
+    notes = np.full(len(out), "", dtype=object)
+    for column in times:
+        more = _reports.parse_time_column(out, column, errors, labels, source, tz)
+        notes = np.array(
+            ["; ".join(p for p in pair if p) for pair in zip(notes, more, strict=True)],
+            dtype=object,
+        )
     result = _reports.assemble(out, checked, notes, out_crs, convert_from, source)
     if ids is not None:
         result.index = pd.Index(ids.to_numpy())
@@ -641,6 +660,68 @@ def _load_reports(
         f"{type(path_or_df).__name__}. Supported: {_REPORT_FORMATS}."
     )
     raise TypeError(msg)
+
+
+# --- times -------------------------------------------------------------------------------
+
+ParsedTimes = _io_times.ParsedTimes
+
+
+def parse_times(
+    values: pd.Series | Sequence[Any],
+    *,
+    tz: str | None = "Asia/Shanghai",
+    errors: str = "raise",
+    name: str | None = None,
+) -> ParsedTimes:
+    """Parse a column of dates/times as found in case exports, naming every unreadable value.
+
+    Accepts, mixed in one column: datetimes; ISO 8601 with or without an offset or ``Z``
+    (``2026-03-02T08:05:00+08:00``); Chinese formats (``2026年3月2日 8时5分``,
+    ``2026/3/2 8:05``, ``2026.03.02``, ``20260302 080500``, ``20260302080500``); Excel serial
+    days (46083.34 is 2026-03-02 08:09:36); Unix epochs in seconds or milliseconds (years
+    2000–2099). Zoned values and epochs are converted to ``tz`` and stored without a zone;
+    other values are taken as local wall time. Missing values (empty, ``N/A``, ``无`` …) are NaT
+    and are not errors. Every other value that is not a date/time is named by row.
+
+    Parameters
+    ----------
+    values : Series or sequence
+        One column. Its index is kept.
+    tz : str or None
+        The local time zone (IANA name). None keeps wall times and leaves epochs in UTC.
+    errors : {"raise", "report"}
+        ``"raise"`` raises when any value is unreadable; ``"report"`` returns them as NaT
+        and lists them in ``issues``.
+    name : str, optional
+        Column name for messages; default the Series' name.
+
+    Returns
+    -------
+    ParsedTimes
+        ``times`` (naive ``datetime64[ns]``), ``unreadable`` (bool Series) and ``issues``
+        (``"row 3: t='昨天'"`` per unreadable value).
+
+    Raises
+    ------
+    ColumnError
+        With ``errors="raise"``, values that are not dates/times (count, rows and values).
+    ValueError
+        Unknown ``tz`` or ``errors``.
+    TypeError
+        ``values`` is not one column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.Series(["2026-03-02T00:05:00Z", "2026年3月2日 8时5分", 46083.5, "昨天"], name="t")
+    >>> parsed = parse_times(t, errors="report")
+    >>> [str(v) for v in parsed.times]
+    ['2026-03-02 08:05:00', '2026-03-02 08:05:00', '2026-03-02 12:00:00', 'NaT']
+    >>> parsed.issues
+    ("row 3: t='昨天'",)
+    """
+    return _io_times.parse_times_public(values, tz=tz, errors=errors, name=name)
 
 
 # --- PostGIS -----------------------------------------------------------------------------

@@ -837,3 +837,153 @@ def test_read_postgis_needs_sqlalchemy() -> None:
             )
     else:  # pragma: no cover - sqlalchemy is not installed in this environment
         pytest.skip("sqlalchemy installed; the missing-dependency path cannot be exercised")
+
+
+# --- the one time parser (issue 14) ----------------------------------------------------------
+
+
+def test_iso_offsets_epochs_and_chinese_formats_are_read_in_local_time() -> None:
+    # Every one of these is 2026-03-02 08:05 in Shanghai; before issue 14 the ISO ones,
+    # "20260302 080500" and the epochs were NaT.
+    values = [
+        "2026-03-02T08:05:00+08:00",
+        "2026-03-02T00:05:00Z",
+        "2026-03-02 00:05:00 UTC",
+        "2026-03-01T19:05:00-05:00",
+        "2026-03-02T02:35:00+0230",
+        "2026年3月2日 8时5分",
+        "2026/3/2 8:05",
+        "20260302 080500",
+        "20260302080500",
+        1772409900,
+        "1772409900000",
+        pd.Timestamp("2026-03-02 00:05", tz="UTC"),
+    ]
+    parsed = gio.parse_times(pd.Series(values, dtype=object, name="reported_at"))
+    assert parsed.times.tolist() == [pd.Timestamp("2026-03-02 08:05")] * len(values)
+    assert parsed.n_unreadable == 0 and not parsed.unreadable.any()
+    utc = gio.parse_times(pd.Series(values[:2], name="t"), tz="UTC").times
+    assert utc.tolist() == [pd.Timestamp("2026-03-02 00:05")] * 2
+    wall = gio.parse_times(pd.Series(["2026-03-02T08:05:00+05:00"]), tz=None).times
+    assert wall.tolist() == [pd.Timestamp("2026-03-02 03:05")]
+
+
+def test_excel_serial_and_mixed_formats_in_one_column() -> None:
+    column = pd.Series([46083.5, "2026-03-02", "2026/3/2 8:05", 1772409900.0, None, "无"])
+    times = gio.parse_times(column, name="t").times
+    assert times.tolist()[:4] == [
+        pd.Timestamp("2026-03-02 12:00"),
+        pd.Timestamp("2026-03-02"),
+        pd.Timestamp("2026-03-02 08:05"),
+        pd.Timestamp("2026-03-02 08:05"),
+    ]
+    assert times.iloc[4:].isna().all()
+
+
+def test_tz_aware_datetime_column_is_converted_not_kept() -> None:
+    column = pd.Series(pd.to_datetime(["2026-03-02 00:05"]).tz_localize("UTC"), name="t")
+    for parse in (_reports_parse_times(), _reports_parse_times_slow()):
+        times, bad = parse(column)
+        assert times.dtype == "datetime64[ns]" and times.dt.tz is None
+        assert times.tolist() == [pd.Timestamp("2026-03-02 08:05")] and not bad.any()
+
+
+def _reports_parse_times():
+    from gridgeo._reports import parse_times
+
+    return parse_times
+
+
+def _reports_parse_times_slow():
+    from gridgeo._reports import parse_times_slow
+
+    return parse_times_slow
+
+
+def test_unreadable_times_are_named_raised_or_reported() -> None:
+    column = pd.Series(["2026-03-02", "昨天", "2026-02-30", None, "2026-03-02T08:05+99:00"])
+    with pytest.raises(ColumnError, match=r"3 value\(s\) of 'values'.*row 1: values='昨天'"):
+        gio.parse_times(column)
+    reported = gio.parse_times(column.rename("t"), errors="report", name="受理时间")
+    assert reported.issues == (
+        "row 1: 受理时间='昨天'",
+        "row 2: 受理时间='2026-02-30'",
+        "row 4: 受理时间='2026-03-02T08:05+99:00'",
+    )
+    assert reported.unreadable.tolist() == [False, True, True, False, True]
+    assert "3 unreadable" in repr(reported) and "&#x27;" in reported._repr_html_()
+    labelled = gio.parse_times(pd.Series(["x"], index=["r7"]), errors="report")
+    assert labelled.issues == ("row 0 (index 'r7'): values='x'",)
+    with pytest.raises(ValueError, match="tz='Mars/Olympus'"):
+        gio.parse_times(column, tz="Mars/Olympus")
+    with pytest.raises(ValueError, match="errors='flag'"):
+        gio.parse_times(column, errors="flag")
+    with pytest.raises(TypeError, match="one column"):
+        gio.parse_times(pd.DataFrame({"t": column}))
+
+
+def test_read_reports_times_with_offsets_tz_and_several_columns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5],
+            "lat": [23.1, 23.2],
+            "filed": ["2026-03-02T00:05:00Z", "2026-03-02T08:05:00+08:00"],
+            "closed": [46083.5, "later"],
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="gridgeo._reports"):
+        result = gio.read_reports(table, time=["filed", "closed"])
+    assert result["filed"].tolist() == [pd.Timestamp("2026-03-02 08:05")] * 2
+    assert result["closed"].iloc[0] == pd.Timestamp("2026-03-02 12:00")
+    assert result["coord_issue"].iloc[1] == "row 1: closed='later' is not a date/time (set to NaT)"
+    assert "1 value(s) of column 'closed' are not dates/times" in caplog.text
+    utc = gio.read_reports(table, time="filed", tz="UTC")
+    assert utc["filed"].tolist() == [pd.Timestamp("2026-03-02 00:05")] * 2
+    with pytest.raises(ColumnError, match=r"time='nope' is not a column"):
+        gio.read_reports(table, time=["filed", "nope"])
+
+
+_OFFSETS = ["Z", "+08:00", "-05:00", "+0530", " UTC", "+99:00", "+08"]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.datetimes(
+                    min_value=pd.Timestamp("1990-01-01"), max_value=pd.Timestamp("2100-01-01")
+                ),
+                st.sampled_from(["%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"]),
+                st.sampled_from(_OFFSETS),
+            ).map(lambda t: t[0].strftime(t[1]) + t[2]),
+            st.floats(9e8, 5e12).map(str),
+            st.integers(946_684_800, 4_102_444_799),
+            st.text(alphabet="0123456789:-TZ+ ", max_size=12),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["Asia/Shanghai", "UTC", None]),
+)
+def test_time_parsing_twins_agree_with_offsets_and_epochs(values: list[object], tz) -> None:
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=object)
+    fast, fast_bad = parse_times(column, tz=tz)
+    slow, slow_bad = parse_times_slow(column, tz=tz)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
+    texts = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
+    fast_t, bad_t = parse_times(texts, tz=tz)
+    slow_t, slow_bad_t = parse_times_slow(texts, tz=tz)
+    pd.testing.assert_series_equal(fast_t, slow_t)
+    np.testing.assert_array_equal(bad_t, slow_bad_t)
+
+
+def test_offset_time_matches_pandas_oracle() -> None:
+    texts = ["2026-03-02T08:05:00+08:00", "2026-03-01T19:05:00-05:00", "2026-03-02T00:05:00Z"]
+    oracle = pd.to_datetime(pd.Series(texts), format="ISO8601", utc=True)
+    expected = oracle.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).astype("datetime64[ns]")
+    pd.testing.assert_series_equal(gio.parse_times(pd.Series(texts)).times, expected)
