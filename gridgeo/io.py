@@ -15,7 +15,6 @@ PostGIS: :func:`read_postgis` runs parameterised SQL only (needs ``gridgeo[postg
 from __future__ import annotations
 
 import codecs
-import io as _stdio
 import logging
 import os
 import re
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridgeo import _encoding, _io_times, _reports
+from gridgeo import _encoding, _io_tables, _io_times, _reports
 from gridgeo._atomic import atomic_fileset, atomic_path
 from gridgeo._validate import optional_import, require_geodataframe
 from gridgeo.errors import (
@@ -155,18 +154,14 @@ def _shapefile_encoding(dbf: bytes, cpg: str | None, source: str) -> str:
             return named
         logger.warning("%s: .cpg names unknown encoding %r; detecting it instead", source, cpg)
     samples, ldid = _encoding.dbf_samples(dbf)
-    from_ldid = _encoding.ldid_encoding(ldid)
+    from_ldid = _encoding.ldid_encoding(ldid, samples)
     if from_ldid is not None:
         return from_ldid
-    chosen = _encoding.choose_encoding(samples)
-    if chosen is None:
-        msg = (
-            f"cannot decode the attributes of {source!r}: they are neither UTF-8 nor GBK/GB18030. "
-            "Pass the right encoding, e.g. read_layer(path, encoding='big5'), or add a .cpg "
-            "file naming it."
-        )
-        raise EncodingError(msg)
-    return chosen
+    return _encoding.detect_encoding(
+        samples,
+        source=f"the attributes of {source!r}",
+        how="read_layer(path, encoding='GBK') (or 'utf-8', 'big5'), or a .cpg file naming it",
+    )
 
 
 def _user_codec(encoding: str, source: str) -> str:
@@ -451,13 +446,12 @@ def _decode_csv(raw: bytes, encoding: str | None, path: Path) -> str:
         return raw[3:].decode("utf-8", errors="strict")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
-    chosen = _encoding.choose_encoding([raw], complete=True)
-    if chosen is None:
-        msg = (
-            f"cannot decode {str(path)!r}: it is neither UTF-8 nor GBK/GB18030. Pass the "
-            "right encoding, e.g. read_reports(path, encoding='big5')."
-        )
-        raise EncodingError(msg)
+    chosen = _encoding.detect_encoding(
+        [raw],
+        complete=True,
+        source=repr(str(path)),
+        how="read_reports(path, encoding='GBK') (or 'utf-8', 'big5')",
+    )
     return raw.decode(chosen)
 
 
@@ -470,11 +464,9 @@ def _read_table(
     try:
         if kind == "csv":
             text = _decode_csv(path.read_bytes(), encoding, path)
-            header = pd.read_csv(_stdio.StringIO(text), nrows=0).columns
-            dtype = {c: str for c in text_columns if c in header}
-            return pd.read_csv(_stdio.StringIO(text), dtype=dtype, low_memory=False), None
+            return _io_tables.read_csv_keep_codes(text, text_columns), None
         if kind == "excel":
-            return pd.read_excel(path, sheet_name=0), None
+            return _io_tables.read_excel_keep_codes(path), None
         if kind == "parquet":
             import pyarrow.parquet as pq
 

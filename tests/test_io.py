@@ -987,3 +987,112 @@ def test_offset_time_matches_pandas_oracle() -> None:
     oracle = pd.to_datetime(pd.Series(texts), format="ISO8601", utc=True)
     expected = oracle.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).astype("datetime64[ns]")
     pd.testing.assert_series_equal(gio.parse_times(pd.Series(texts)).times, expected)
+
+
+# --- encodings and codes (issue 14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["lng,lat,名称\n114.4,23.1,北京路 Ø 10°\n", "lng,lat,note\n114.4,23.1,Ø 10°\n", "a\n°\n"],
+    ids=["chinese-and-latin", "latin-only", "degree-only"],
+)
+def test_valid_utf8_is_always_read_as_utf8(tmp_path: Path, text: str) -> None:
+    # Before issue 14 a UTF-8 file whose only non-ASCII text was "Ø"/"°" came back as GB18030
+    # mojibake ("脴", "掳").
+    path = tmp_path / "r.csv"
+    path.write_bytes(text.encode("utf-8"))
+    expected = pd.read_csv(path, encoding="utf-8")
+    if "lng" in text:
+        got = gio.read_reports(path)
+        assert got[expected.columns[-1]].tolist() == expected.iloc[:, -1].tolist()
+    from gridgeo._encoding import detect_encoding
+
+    assert detect_encoding([text.encode()], complete=True) == "utf-8"
+
+
+def test_utf8_shapefile_with_degree_sign_is_not_gbk(tmp_path: Path) -> None:
+    layer = gpd.GeoDataFrame({"note": ["Ø 10°"]}, geometry=[Point(114.4, 23.1)], crs=4490)
+    path = gio.write_layer(layer, tmp_path / "d.shp")
+    (tmp_path / "d.cpg").unlink()
+    assert gio.read_layer(path)["note"].tolist() == ["Ø 10°"]
+
+
+def test_big5_is_detected_by_evidence(tmp_path: Path) -> None:
+    text = "lng,lat,名稱\n114.4,23.1,臺北市中正區\n114.5,23.2,網格員與社區\n"
+    path = tmp_path / "b.csv"
+    path.write_bytes(text.encode("big5"))
+    assert gio.read_reports(path)["名稱"].tolist() == ["臺北市中正區", "網格員與社區"]
+    gbk = tmp_path / "g.csv"
+    gbk.write_bytes("lng,lat,名称\n114.4,23.1,东城区网格管理中心\n".encode("gbk"))
+    assert gio.read_reports(gbk)["名称"].tolist() == ["东城区网格管理中心"]
+
+
+def test_ambiguous_encoding_raises_with_candidates(tmp_path: Path) -> None:
+    # "一" in GBK is D2 BB, which is also the UTF-8 of the Cyrillic "һ": both readings plausible
+    path = tmp_path / "a.csv"
+    path.write_bytes("lng,lat,n\n114.4,23.1,一\n".encode("gbk"))
+    with pytest.raises(EncodingError, match=r"a\.csv.*UTF-8, GB18030.*encoding="):
+        gio.read_reports(path)
+    assert gio.read_reports(path, encoding="GBK")["n"].tolist() == ["一"]
+    latin = tmp_path / "l.csv"
+    latin.write_bytes("lng,lat,n\n114.4,23.1,café crème brûlée\n".encode("cp1252"))
+    with pytest.raises(EncodingError, match=r"l\.csv.*not UTF-8.*cp1252"):
+        gio.read_reports(latin)
+
+
+@pytest.mark.parametrize(
+    ("ldid", "codec", "text"),
+    [
+        (0x4D, "gbk", "一位"),
+        (0x78, "big5", "臺北"),
+        (0x4F, "big5", "臺北"),
+        (0xC9, "cp1251", "Мир"),
+    ],
+)
+def test_dbase_language_driver_id_is_honoured(
+    tmp_path: Path, ldid: int, codec: str, text: str
+) -> None:
+    layer = gpd.GeoDataFrame({"n": [text]}, geometry=[Point(114.4, 23.1)], crs=4490)
+    path = gio.write_layer(layer, tmp_path / "l.shp", encoding=codec)
+    (tmp_path / "l.cpg").unlink()
+    dbf = bytearray((tmp_path / "l.dbf").read_bytes())
+    dbf[29] = ldid
+    (tmp_path / "l.dbf").write_bytes(bytes(dbf))
+    assert gio.read_layer(path)["n"].tolist() == [text]
+
+
+def test_ldid_that_does_not_decode_is_ignored() -> None:
+    from gridgeo._encoding import ldid_encoding
+
+    assert ldid_encoding(0x4D, ["网格".encode("gbk")]) == "gb18030"
+    assert ldid_encoding(0x03, ["Ø".encode()]) is None  # valid UTF-8 beats a default Latin id
+    assert ldid_encoding(0x57, ["网格".encode("gbk")]) is None  # "ANSI" says nothing
+    assert ldid_encoding(0x4F, [b"\xff\xff"]) is None
+
+
+def test_codes_keep_leading_zeros_in_csv_and_excel(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5, 114.6],
+            "lat": [23.1, 23.2, 23.3],
+            "street_code": ["001", "002", "010"],
+            "phone": ["013912345678", "13912345678", None],
+            "long_id": ["4401060010010010012", "4401060010010010013", "1"],
+            "count": [1, 2, 3],
+            "plain": ["10", "20", "30"],
+        }
+    )
+    csv = tmp_path / "r.csv"
+    table.to_csv(csv, index=False)
+    xlsx = tmp_path / "r.xlsx"
+    table.to_excel(xlsx, index=False)
+    for path in (csv, xlsx):
+        got = gio.read_reports(path)
+        assert got["street_code"].tolist() == ["001", "002", "010"], path.suffix
+        assert got["phone"].iloc[:2].tolist() == ["013912345678", "13912345678"]
+        assert got["long_id"].iloc[0] == "4401060010010010012"
+        assert got["count"].tolist() == [1, 2, 3]
+        assert pd.api.types.is_float_dtype(got["lng"])
+    # text that is not code-like keeps pandas' types
+    assert gio.read_reports(csv)["plain"].tolist() == [10, 20, 30]

@@ -1,0 +1,68 @@
+"""Reading report tables (CSV, Excel) without losing codes: ``001`` stays ``"001"``.
+
+pandas reads a column of digits as numbers, so district codes, grid codes, report numbers
+and phone numbers lose their leading zeros (``"001"`` → ``1``) and ids longer than 15 digits
+lose digits. Here a column stays text when any of its values is *code-like*: digits with a
+leading zero (``"007"``, not ``"0"`` or ``"0.5"``) or 16 digits and more. Other columns get
+pandas' usual types, so coordinates and counts are still numbers.
+
+CSV: the table is parsed once with types; only columns that came out as whole numbers (the
+only ones that can have lost zeros) are read again as text, one at a time, and kept as text
+when code-like. Excel: cells are read as stored (text cells stay text), then each column gets
+the narrowest type that holds all its values.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CODE_LIKE", "is_code_like", "read_csv_keep_codes", "read_excel_keep_codes"]
+
+logger = logging.getLogger(__name__)
+
+# Digits with a leading zero, or 16 digits and more (beyond float64's exact integers).
+CODE_LIKE = r"^\s*(?:[+-]?0\d+|\d{16,})\s*$"
+
+
+def is_code_like(values: pd.Series) -> bool:
+    """True when any text value of ``values`` would change if read as a number."""
+    text = values.dropna().astype(str)
+    return bool(text.str.match(CODE_LIKE).any())
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return False
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return True
+    if pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        finite = values[np.isfinite(values)]
+        return len(finite) > 0 and bool((finite == np.floor(finite)).all())
+    return False
+
+
+def read_csv_keep_codes(text: str, text_columns: list[str]) -> pd.DataFrame:
+    """``pd.read_csv`` of decoded ``text``; ``text_columns`` and code-like columns stay text."""
+    header = pd.read_csv(io.StringIO(text), nrows=0).columns
+    dtype = {c: str for c in text_columns if c in header}
+    table = pd.read_csv(io.StringIO(text), dtype=dtype, low_memory=False)
+    suspects = [i for i, c in enumerate(table.columns) if _whole_numbers(table.iloc[:, i])]
+    for position in suspects:
+        as_text = pd.read_csv(io.StringIO(text), usecols=[position], dtype=str).iloc[:, 0]
+        if is_code_like(as_text):
+            name = table.columns[position]
+            logger.info("column %r holds codes with leading zeros; kept as text", name)
+            table.isetitem(position, as_text.array)
+    return table
+
+
+def read_excel_keep_codes(path: Path) -> pd.DataFrame:
+    """First sheet of an Excel file; text cells stay text, numeric columns become numbers."""
+    raw = pd.read_excel(path, sheet_name=0, dtype=object)
+    return raw.infer_objects()
