@@ -28,12 +28,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
-from gridgeo import _encoding, _io_tables, _io_times, _reports
+from gridgeo import _encoding, _io_guards, _io_tables, _io_times, _reports
 from gridgeo._atomic import atomic_fileset, atomic_path
 from gridgeo._validate import optional_import, require_geodataframe
 from gridgeo.errors import (
     ColumnError,
+    CRSError,
     EncodingError,
     InputFileError,
 )
@@ -217,7 +219,7 @@ def _read_ogr(source: str, layer: str | None, encoding: str | None, path: Path) 
             "encoding='utf-8'."
         )
         raise EncodingError(msg) from err
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as err:
+    except (*_OGR_ERRORS, OSError, shapely.errors.GEOSException) as err:
         raise _unreadable(path, err, _LAYER_FORMATS) from err
 
 
@@ -273,6 +275,14 @@ def read_layer(
             "always UTF-8. Drop encoding=."
         )
         raise InputFileError(msg)
+    gdf = _read_layer_kind(path, kind, layer, codec)
+    _io_guards.guard_layer(gdf, str(path))
+    return gdf
+
+
+def _read_layer_kind(
+    path: Path, kind: str, layer: str | None, codec: str | None
+) -> gpd.GeoDataFrame:
     if kind == "parquet":
         _check_no_layer(layer, path)
         try:
@@ -285,13 +295,15 @@ def read_layer(
                 )
                 raise InputFileError(msg) from err
             raise _unreadable(path, err, _LAYER_FORMATS) from err
-        except OSError as err:
+        except (OSError, shapely.errors.GEOSException) as err:
             raise _unreadable(path, err, _LAYER_FORMATS) from err
     if kind == "zip":
         source, member = _zip_member(path, layer)
+        _io_guards.check_zip_parts(path, member)
         return _read_ogr(source, None, codec or _zip_encoding(path, member), path)
     if kind == "shp":
         _check_no_layer(layer, path)
+        _io_guards.check_file_parts(path)
         return _read_ogr(str(path), None, codec or _file_encoding(path), path)
     if kind == "gpkg":
         try:
@@ -612,6 +624,20 @@ def read_reports(
     out = table.reset_index(drop=True)
     labels = _reports.row_labels(len(out), ids)
     checked, names = _reports.check_rows(out, geometry, lon, lat, out_crs, labels)
+    if out_crs.is_projected and not checked.column_swap:
+        with np.errstate(invalid="ignore"):
+            usable = np.isfinite(checked.x) & np.isfinite(checked.y)
+            usable &= (checked.x != 0) | (checked.y != 0)
+        found = _io_guards.crs_mismatch(
+            np.where(usable, checked.x, np.nan), np.where(usable, checked.y, np.nan), out_crs
+        )
+        if found is not None:
+            reason, row = found
+            msg = (
+                f"the coordinates in {names[0]!r}/{names[1]!r} of {source} cannot be in "
+                f"crs={crs!r} ({out_crs.name}): {labels[row]}: {reason}. Pass the right crs=."
+            )
+            raise CRSError(msg)
     _reports.raise_for_bad_rows(checked, names, source, errors, from_geometry=geometry is not None)
     notes = np.full(len(out), "", dtype=object)
     for column in times:

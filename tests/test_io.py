@@ -1096,3 +1096,109 @@ def test_codes_keep_leading_zeros_in_csv_and_excel(tmp_path: Path) -> None:
         assert pd.api.types.is_float_dtype(got["lng"])
     # text that is not code-like keeps pandas' types
     assert gio.read_reports(csv)["plain"].tolist() == [10, 20, 30]
+
+
+# --- geometry and CRS guards (issue 14) ---------------------------------------------------------
+
+
+def _shapefile(tmp_path: Path, n: int = 3) -> Path:
+    layer = gpd.GeoDataFrame(
+        {"n": list(range(n))}, geometry=[Point(114.4 + i / 100, 23.1) for i in range(n)], crs=4490
+    )
+    return gio.write_layer(layer, tmp_path / "p.shp")
+
+
+@pytest.mark.parametrize("part", [".shx", ".dbf"])
+def test_shapefile_with_a_missing_part_names_it(tmp_path: Path, part: str) -> None:
+    path = _shapefile(tmp_path)
+    path.with_suffix(part).unlink()
+    with pytest.raises(InputFileError, match=rf"p\.shp' is incomplete: \{part} missing"):
+        gio.read_layer(path)
+
+
+@pytest.mark.parametrize(("part", "cut"), [(".shp", 10), (".dbf", 5), (".shx", 8)])
+def test_truncated_shapefile_is_named(tmp_path: Path, part: str, cut: int) -> None:
+    path = _shapefile(tmp_path)
+    target = path.with_suffix(part)
+    target.write_bytes(target.read_bytes()[:-cut])
+    with pytest.raises(InputFileError, match=rf"p\.shp' is truncated.*\{part} is cut short"):
+        gio.read_layer(path)
+
+
+def test_shapefile_parts_from_different_copies(tmp_path: Path) -> None:
+    path = _shapefile(tmp_path, 3)
+    other = _shapefile(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path, 5)
+    path.with_suffix(".dbf").write_bytes(other.with_suffix(".dbf").read_bytes())
+    with pytest.raises(InputFileError, match=r"\.dbf holds 5 records but \.shx indexes 3"):
+        gio.read_layer(path)
+
+
+def test_truncated_shapefile_in_zip(tmp_path: Path) -> None:
+    path = _shapefile(tmp_path)
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in (".shp", ".dbf", ".prj"):
+            zf.write(path.with_suffix(part), f"p{part}")
+    with pytest.raises(InputFileError, match=r"p\.zip!p\.shp' is incomplete: \.shx missing"):
+        gio.read_layer(archive)
+
+
+def test_corrupt_shape_record_is_a_row_without_geometry(tmp_path: Path, caplog) -> None:
+    path = _shapefile(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[100 + 8] = 0x55  # shape type of the first record: 85 is no shapefile type
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io"):
+        back = gio.read_layer(path)
+    assert back.geometry.isna().tolist() == [True, False, False]
+    assert "p.shp: 1 row(s) have no geometry (missing or empty): rows 0" in caplog.text
+
+
+def _projected_points(xs: list[float], ys: list[float], crs: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"n": range(len(xs))}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
+
+
+@pytest.mark.parametrize(
+    ("xs", "ys", "crs", "match"),
+    [
+        ([540979.0], [2555668.0], 4490, r"row 0 x=540979.*not a longitude/latitude"),
+        ([114.41, 114.42], [23.1, 23.2], 4547, r"look like longitude/latitude degrees.*4490"),
+        ([38_540_979.0], [2555668.0], 4547, r"zone prefix 38.*EPSG:4526"),
+        ([540979.0], [2555668.0], 4526, r"no zone prefix.*zone number 38.*EPSG:4547"),
+        ([39_540_979.0], [2555668.0], 4526, r"carry zone prefix 39.*zone 38.*EPSG:4527"),
+    ],
+    ids=["metres-as-4490", "degrees-as-4547", "prefix-as-cm", "cm-as-prefix", "wrong-zone"],
+)
+def test_coordinates_that_cannot_be_in_the_declared_crs(
+    tmp_path: Path, xs: list[float], ys: list[float], crs: int, match: str
+) -> None:
+    path = tmp_path / "pts.gpkg"
+    pyogrio.write_dataframe(_projected_points(xs, ys, crs), path)
+    with pytest.raises(CRSError, match=rf"pts\.gpkg.*{match}"):
+        gio.read_layer(path)
+
+
+def test_read_reports_refuses_degrees_under_projected_crs() -> None:
+    table = pd.DataFrame({"x": [114.41, 114.42], "y": [23.1, 23.2]})
+    with pytest.raises(CRSError, match=r"'x'/'y'.*crs=4547.*row 0.*degrees"):
+        gio.read_reports(table, lon="x", lat="y", crs=4547)
+    prefixed = pd.DataFrame({"x": [38_540_979.0], "y": [2555668.0]})
+    with pytest.raises(CRSError, match=r"zone prefix 38.*EPSG:4526"):
+        gio.read_reports(prefixed, lon="x", lat="y", crs=4547)
+    assert gio.read_reports(prefixed, lon="x", lat="y", crs=4526)["coord_status"].iloc[0] == "ok"
+
+
+def test_empty_geometries_are_rows_not_a_crash(tmp_path: Path, caplog) -> None:
+    layer = gpd.GeoDataFrame(
+        {"n": [1, 2, 3]}, geometry=[Point(114.4, 23.1), Point(), None], crs=4490
+    )
+    path = tmp_path / "e.gpkg"
+    pyogrio.write_dataframe(layer, path)
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io"):
+        back = gio.read_layer(path)
+    assert len(back) == 3 and "2 row(s) have no geometry" in caplog.text
+    geojson = tmp_path / "e.geojson"
+    pyogrio.write_dataframe(layer, geojson)
+    for source in (back, geojson):
+        reports = gio.read_reports(source)
+        assert reports["coord_status"].tolist() == ["ok", "missing_coords", "missing_coords"]
