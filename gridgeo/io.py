@@ -31,7 +31,7 @@ import pyogrio
 import shapely
 
 from gridgeo import _encoding, _io_guards, _io_tables, _io_times, _reports
-from gridgeo._atomic import atomic_fileset, atomic_path
+from gridgeo._atomic import atomic_fileset, atomic_path, file_lock
 from gridgeo._validate import optional_import, require_geodataframe
 from gridgeo.errors import (
     ColumnError,
@@ -398,6 +398,9 @@ def write_layer(
     if not target.parent.is_dir():
         msg = f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist."
         raise InputFileError(msg)
+    if target.is_dir():
+        msg = f"cannot write {str(target)!r}: it is a folder; give a file name inside it."
+        raise InputFileError(msg)
     codec = _write_codec(encoding, str(target)) if encoding is not None else None
     if kind != "shp" and codec not in (None, "utf-8"):
         msg = f"encoding={encoding!r} applies to Shapefiles only; {target.suffix} is UTF-8."
@@ -416,13 +419,16 @@ def write_layer(
             with atomic_path(target) as tmp:
                 frame.to_parquet(tmp, index=False)
         elif kind == "gpkg":
-            with atomic_path(target) as tmp:
+            # the lock keeps a second process from replacing the file with a copy taken
+            # before our layer was added (a lost layer)
+            with file_lock(target), atomic_path(target) as tmp:
                 if target.exists():
                     shutil.copyfile(target, tmp)
                 _write_ogr(frame, tmp, driver="GPKG", layer=layer or target.stem)
         else:
             with atomic_path(target) as tmp:
-                _write_ogr(frame, tmp, driver="GeoJSON")
+                # the layer name is the GeoJSON "name" member; default would be the temp name
+                _write_ogr(frame, tmp, driver="GeoJSON", layer=target.stem)
     except _OGR_ERRORS as err:
         msg = f"could not write {str(target)!r}: {err}. Nothing was written."
         raise InputFileError(msg) from err

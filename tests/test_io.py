@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import logging
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -1202,3 +1211,182 @@ def test_empty_geometries_are_rows_not_a_crash(tmp_path: Path, caplog) -> None:
     for source in (back, geojson):
         reports = gio.read_reports(source)
         assert reports["coord_status"].tolist() == ["ok", "missing_coords", "missing_coords"]
+
+
+# --- safe outputs (issue 14) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".parquet"])
+def test_written_files_take_the_umask_or_the_old_mode(tmp_path: Path, suffix: str) -> None:
+    old = os.umask(0o027)
+    try:
+        target = gio.write_layer(_layer(), tmp_path / f"a{suffix}")
+        text = write_text_atomic(tmp_path / "a.html", "<p>ok</p>")
+    finally:
+        os.umask(old)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path.name
+    target.chmod(0o604)
+    text.chmod(0o600)
+    gio.write_layer(_layer(), target)
+    write_text_atomic(text, "<p>new</p>")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+    assert stat.S_IMODE(text.stat().st_mode) == 0o600
+
+
+def test_geojson_name_is_the_file_name_not_the_temporary(tmp_path: Path) -> None:
+    target = gio.write_layer(_layer(), tmp_path / "网格.geojson")
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["name"] == "网格"
+    assert ".tmp" not in target.read_text(encoding="utf-8")
+
+
+_SIGTERM_CHILD = """
+import pathlib, signal, sys, time
+from gridgeo._atomic import atomic_fileset, atomic_path
+folder = pathlib.Path(sys.argv[1])
+if sys.argv[2] == "chain":
+    def mine(signum, frame):
+        (folder / "previous-handler-ran").touch()
+        sys.exit(3)
+    signal.signal(signal.SIGTERM, mine)
+with atomic_path(folder / "out.geojson") as tmp, atomic_fileset(folder / "s.shp") as shp:
+    tmp.write_text("half")
+    shp.write_text("half")
+    (folder / "ready").touch()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("previous", ["default", "chain"])
+def test_sigterm_mid_write_removes_temporaries(tmp_path: Path, previous: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", _SIGTERM_CHILD, str(tmp_path), previous])
+    try:
+        for _ in range(1200):
+            if (tmp_path / "ready").exists() or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "ready").exists()
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert _files(tmp_path) == (
+        ["previous-handler-ran", "ready"] if previous == "chain" else ["ready"]
+    )
+    assert code == (3 if previous == "chain" else -signal.SIGTERM)
+
+
+_GPKG_CHILD = """
+import os, pathlib, sys, time
+import geopandas as gpd
+from shapely import Point
+from gridgeo import io as gio
+target, layer, go = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+folder = pathlib.Path(target).parent
+if layer == "a":  # the slow writer: pauses between copying the file and writing its layer
+    real = gio._write_ogr
+    def slow(frame, tmp, **options):
+        (folder / "a-copied").touch()
+        for _ in range(1200):
+            if go.exists():
+                break
+            time.sleep(0.05)
+        real(frame, tmp, **options)
+    gio._write_ogr = slow
+posts = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(114.4, 23.1)], crs=4490)
+(folder / f"{layer}-ready").touch()
+gio.write_layer(posts, target, layer=layer)
+"""
+
+
+def test_two_processes_adding_layers_to_one_geopackage_lose_none(tmp_path: Path) -> None:
+    # Without the lock, b copies the file, adds its layer and renames it into place while a
+    # waits; then a renames its own copy (taken before b) over it and layer b is lost.
+    target = gio.write_layer(_layer(), tmp_path / "city.gpkg", layer="base")
+    go = tmp_path / "go"
+
+    def start(layer: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", _GPKG_CHILD, str(target), layer, str(go)])
+
+    slow = start("a")
+    fast = None
+    try:
+        for _ in range(1200):
+            if (tmp_path / "a-copied").exists() or slow.poll() is not None:
+                break
+            time.sleep(0.05)
+        fast = start("b")
+        for _ in range(1200):
+            if (tmp_path / "b-ready").exists() or fast.poll() is not None:
+                break
+            time.sleep(0.05)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            fast.wait(timeout=2)  # finishes at once without a lock; blocks on it with one
+        go.touch()
+        assert slow.wait(timeout=120) == 0
+        assert fast.wait(timeout=120) == 0
+    finally:
+        for proc in (slow, fast):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    layers = sorted(str(n) for n in pyogrio.list_layers(target)[:, 0])
+    assert layers == ["a", "b", "base"]
+    assert not list(tmp_path.glob(".city*"))
+
+
+def _enospc(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_disk_full_raises_naming_the_target(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gio, "_write_ogr", _enospc)
+    with pytest.raises(InputFileError, match=rf"a\{suffix}'.*No space left.*disk is full"):
+        gio.write_layer(_layer(), tmp_path / f"a{suffix}")
+    assert _files(tmp_path) == []
+
+
+def test_disk_full_in_text_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "fsync", _enospc)
+    with pytest.raises(InputFileError, match=r"report\.html'.*disk is full"):
+        write_text_atomic(tmp_path / "report.html", "<p>x</p>")
+    assert _files(tmp_path) == []
+
+
+def test_target_is_a_folder_or_in_a_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "a.gpkg").mkdir()
+    with pytest.raises(InputFileError, match=r"a\.gpkg'.*is a folder"):
+        gio.write_layer(_layer(), tmp_path / "a.gpkg")
+    (tmp_path / "r.html").mkdir()
+    with pytest.raises(InputFileError, match=r"r\.html'.*is a folder"):
+        write_text_atomic(tmp_path / "r.html", "x")
+    with pytest.raises(InputFileError, match=r"nowhere/r\.html'.*does not exist"):
+        write_text_atomic(tmp_path / "nowhere" / "r.html", "x")
+
+
+def test_read_only_folder_raises_naming_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, target: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "replace", refuse)
+    with pytest.raises(InputFileError, match=r"a\.parquet'.*Permission denied.*no permission"):
+        gio.write_layer(_layer(), tmp_path / "a.parquet")
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_really_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputFileError, match=r"ro/a\.geojson'"):
+            gio.write_layer(_layer(), folder / "a.geojson")
+    finally:
+        folder.chmod(0o755)
