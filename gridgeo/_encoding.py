@@ -325,16 +325,17 @@ def check_shapefile_fields(gdf: gpd.GeoDataFrame, codec: str, path: Path) -> Non
             msg = (
                 f"column name {column!r} is {len(encoded)} bytes in {codec}, but Shapefile "
                 f"field names hold at most {_DBF_NAME_BYTES} bytes (5 Chinese characters in "
-                "GBK). Rename it, or write a GeoPackage (.gpkg), which has no such limit."
+                f"GBK) and cannot be written to {str(path)!r}. Rename it, or write a "
+                "GeoPackage (.gpkg), which has no such limit."
             )
             raise ColumnError(msg)
         values = gdf[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        _check_text_values(values, str(column), codec)
+        _check_text_values(values, str(column), codec, path)
 
 
-def _check_text_values(values: pd.Series, column: str, codec: str) -> None:
+def _check_text_values(values: pd.Series, column: str, codec: str, path: Path) -> None:
     """Refuse text a .dbf cannot hold; only distinct non-ASCII values are encoded one by one."""
     raw = values.to_numpy(dtype=object)
     distinct = [v for v in pd.unique(raw) if isinstance(v, str)]
@@ -350,7 +351,8 @@ def _check_text_values(values: pd.Series, column: str, codec: str) -> None:
             position = int(np.flatnonzero(raw == value)[0])
             msg = (
                 f"column {column!r} row {position} holds {value[:40]!r}, which cannot be "
-                f"encoded in {codec}; write with encoding='GB18030' or 'utf-8'."
+                f"encoded in {codec} for {str(path)!r}; write with encoding='GB18030' or "
+                "'utf-8'."
             )
             raise EncodingError(msg) from err
         if size > _DBF_TEXT_BYTES:
@@ -359,7 +361,8 @@ def _check_text_values(values: pd.Series, column: str, codec: str) -> None:
         value, size = next(iter(sizes.items()))
         position = int(np.flatnonzero(raw == value)[0])
         msg = (
-            f"column {column!r} row {position} holds {size} bytes of text; Shapefile "
+            f"column {column!r} row {position} holds {size} bytes of text for {str(path)!r}; "
+            "Shapefile "
             f"text fields hold at most {_DBF_TEXT_BYTES} bytes. Write a GeoPackage "
             "(.gpkg) instead, or shorten the text."
         )
@@ -376,7 +379,8 @@ def check_storable(frame: gpd.GeoDataFrame, path: Path) -> None:
             if isinstance(value, _NOT_STORABLE):
                 msg = (
                     f"column {column!r} row {position} holds a {type(value).__name__}, which "
-                    f"{path.suffix} files cannot store. Convert the column to text first, e.g. "
+                    f"{path.suffix} files such as {str(path)!r} cannot store. Convert the "
+                    "column to text first, e.g. "
                     f"gdf[{column!r}].map(json.dumps), or write GeoParquet (.parquet)."
                 )
                 raise ColumnError(msg)
