@@ -2,12 +2,23 @@
 
 Layers: GeoPackage (``.gpkg``, several layers per file), GeoParquet (``.parquet``), GeoJSON
 (``.geojson``/``.json``) and ESRI Shapefile (``.shp``; zipped shapefiles ``.zip`` for reading).
-Shapefile attribute encodings are detected (``.cpg``, then UTF-8, then GBK/GB18030), and
-every write is atomic: a failed write leaves no partial file and keeps the old one.
+Shapefile attribute encodings come from the ``.cpg`` file or the dBase language id, else are
+detected by evidence (valid UTF-8 is UTF-8; GB18030/Big5 by strict decoding and common
+characters; an ambiguous file raises with the candidates). Truncated or partial shapefiles and
+coordinates that cannot be in the declared CRS are refused with the file and row named.
 
-Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK), Excel, Parquet or
-GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and column, and
-flags bad coordinates in ``coord_status``/``coord_issue`` instead of dropping them.
+Every write is atomic: a failed or killed write (SIGTERM included) leaves no partial or
+temporary file and keeps the old one; files get the user's umask; writers adding layers to one
+GeoPackage are serialised with a file lock; operating-system errors name the target.
+
+Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, Big5), Excel,
+Parquet or GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and
+column (codes such as ``001`` stay text), and flags bad coordinates in
+``coord_status``/``coord_issue`` instead of dropping them.
+
+Times: :func:`parse_times` is gridgeo's one time parser (ISO 8601 with offsets, Chinese
+formats, Excel serials, Unix epochs, mixed in one column), converting to one local zone and
+naming every value it cannot read.
 
 PostGIS: :func:`read_postgis` runs parameterised SQL only (needs ``gridgeo[postgis]``).
 """
@@ -76,7 +87,7 @@ _REPORT_KINDS = {
     ".json": "geojson",
 }
 _REPORT_FORMATS = (
-    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM or GBK), Excel (.xlsx, .xlsm), Parquet (.parquet), "
+    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM, GBK or Big5), Excel (.xlsx, .xlsm), Parquet (.parquet), "
     "GeoJSON (.geojson, .json), or a pandas DataFrame"
 )
 _OGR_ERRORS = (
@@ -237,9 +248,11 @@ def read_layer(
         Layer name in a GeoPackage, or shapefile name (without ``.shp``) in a zip. Required
         when the file holds more than one.
     encoding : str, optional
-        Shapefile attribute encoding (``"GBK"``, ``"utf-8"``…). By default it is taken from
-        the ``.cpg`` file, else from the dBase language id, else detected: UTF-8 when the text
-        decodes as UTF-8 without mojibake, otherwise GB18030 (a superset of GBK).
+        Shapefile attribute encoding (``"GBK"``, ``"utf-8"``, ``"big5"``…). By default it is
+        taken from the ``.cpg`` file, else from the dBase language id (when that code page
+        decodes the text), else detected: valid UTF-8 is UTF-8; otherwise GB18030 (a
+        superset of GBK) or Big5, whichever strict reading has more common characters. See
+        docs/errors.md.
 
     Returns
     -------
@@ -249,9 +262,15 @@ def read_layer(
     Raises
     ------
     InputFileError
-        Missing or unreadable file, unknown extension, missing or ambiguous ``layer``.
+        Missing or unreadable file, unknown extension, missing or ambiguous ``layer``, a
+        shapefile whose ``.shx``/``.dbf`` is missing, cut short or from another copy.
     EncodingError
-        Shapefile text that cannot be decoded; pass ``encoding=``.
+        Shapefile text that cannot be decoded, or whose encoding is ambiguous (the candidates
+        are listed); pass ``encoding=``.
+    CRSError
+        Coordinates that cannot be in the declared CRS: beyond ±180/±90 under a geographic
+        CRS, degrees under a projected one, Gauss-Krüger eastings whose zone prefix does not
+        match the EPSG code. The message names the row and the CRS to use.
 
     Examples
     --------
@@ -371,7 +390,8 @@ def write_layer(
     Raises
     ------
     InputFileError
-        Unknown extension, missing folder, or the writer failed (the message says why).
+        Unknown extension, missing folder, target is a folder, no permission, disk full, or
+        the writer failed (the message names the target and says why).
     ColumnError
         A Shapefile field name over 10 bytes or a text value over 254 bytes.
     EncodingError
@@ -539,7 +559,7 @@ def read_reports(
     Parameters
     ----------
     path_or_df : str, PathLike or DataFrame
-        CSV (UTF-8, UTF-8 with BOM or GBK, detected), Excel ``.xlsx`` (first sheet), Parquet
+        CSV (UTF-8, UTF-8 with BOM, GBK or Big5, detected), Excel ``.xlsx`` (first sheet), Parquet
         or GeoParquet, GeoJSON, or a DataFrame/GeoDataFrame (not modified). For GeoJSON,
         GeoParquet and GeoDataFrames the point geometry supplies the coordinates and ``lon``
         and ``lat`` are ignored.
@@ -560,7 +580,8 @@ def read_reports(
         Column of unique report ids; it becomes the (unnamed) index and stays a column.
         Without it the result has a RangeIndex.
     encoding : str, optional
-        Force the CSV encoding (e.g. ``"GBK"``) instead of detecting it.
+        Force the CSV encoding (e.g. ``"GBK"``) instead of detecting it. Columns whose values
+        look like codes (leading zeros as in ``001``, or 16+ digits) stay text in CSV and Excel.
     errors : {"flag", "raise"}
         ``"flag"`` marks bad rows in ``coord_status``/``coord_issue`` (unparseable times become
         NaT with a note in ``coord_issue`` and a logged warning); ``"raise"`` raises on the
@@ -581,7 +602,10 @@ def read_reports(
     InputFileError
         Missing file, unknown extension, unreadable file.
     EncodingError
-        A CSV that is not UTF-8 or GBK; pass ``encoding=``.
+        A CSV whose encoding cannot be told (the candidates are listed); pass ``encoding=``.
+    CRSError
+        x/y columns that cannot be in a projected ``crs`` (degrees, a Gauss-Krüger zone prefix
+        that does not match); the message names the row and the CRS to use.
     ColumnError
         ``lon``/``lat``/``time``/``id`` column missing (available columns and likely
         candidates are listed), missing ids, or unparseable times with ``errors="raise"``.
