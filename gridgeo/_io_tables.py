@@ -6,8 +6,9 @@ lose digits. Here a column stays text when any of its values is *code-like*: dig
 leading zero (``"007"``, not ``"0"`` or ``"0.5"``) or 16 digits and more. Other columns get
 pandas' usual types, so coordinates and counts are still numbers.
 
-CSV: the table is parsed once with types; only columns that came out as whole numbers (the
-only ones that can have lost zeros) are read again as text, one at a time, and kept as text
+CSV: the table is parsed once with types. Only when the text holds a field starting with a
+zero digit or a run of 16+ digits (a quick scan) are the columns that came out as whole numbers
+(the only ones that can have lost something) read again as text, in one pass, and kept as text
 when code-like. Excel: cells are read as stored (text cells stay text), then each column gets
 the narrowest type that holds all its values.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Digits with a leading zero, or 16 digits and more (beyond float64's exact integers).
 CODE_LIKE = r"^\s*(?:[+-]?0\d+|\d{16,})\s*$"
+# A field that may be code-like somewhere in a CSV text (a superset of CODE_LIKE fields).
+_MAYBE_CODES = re.compile(r"(?:^|[,;\t\"])\s*[+-]?0\d|\d{16}", re.MULTILINE)
 
 
 def is_code_like(values: pd.Series) -> bool:
@@ -53,10 +57,13 @@ def read_csv_keep_codes(text: str, text_columns: list[str]) -> pd.DataFrame:
     dtype = {c: str for c in text_columns if c in header}
     table = pd.read_csv(io.StringIO(text), dtype=dtype, low_memory=False)
     suspects = [i for i, c in enumerate(table.columns) if _whole_numbers(table.iloc[:, i])]
+    if not suspects or _MAYBE_CODES.search(text) is None:
+        return table
+    texts = pd.read_csv(io.StringIO(text), usecols=suspects, dtype=str)
     for position in suspects:
-        as_text = pd.read_csv(io.StringIO(text), usecols=[position], dtype=str).iloc[:, 0]
+        name = table.columns[position]
+        as_text = texts.iloc[:, texts.columns.get_loc(name)]
         if is_code_like(as_text):
-            name = table.columns[position]
             logger.info("column %r holds codes with leading zeros; kept as text", name)
             table.isetitem(position, as_text.array)
     return table

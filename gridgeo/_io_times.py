@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gridgeo._validate import rows_preview
 from gridgeo.errors import ColumnError
@@ -78,8 +80,13 @@ _CN_TIME = (
 _NEEDS_NORMALISING = "[年月日号时点分秒：／]|\\s\\s|[^\\S ]|[:\\-]$|: | :"
 # A UTC offset after a clock time: "…08:05:00+08:00", "…08:05+0800", "…00:05:00Z", "… UTC".
 _OFFSET = re.compile(
-    r"^(?P<local>.*[:T]\d{2}(?:\.\d+)?)\s*(?P<off>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+    r"^(?P<local>.*[:T]\d{2}(?:\.\d+)?)\s*(?P<off>Z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 )
+# Cheap supersets of the two patterns above, run by pyarrow (RE2, in C++) over a whole column
+# so that the exact Python patterns only see the few texts that may match: any character
+# outside printable ASCII covers the Chinese characters and every non-space whitespace.
+_MAYBE_ODD = r"[^\x20-\x7e]|  |[:\-]$|: | :"
+_MAYBE_OFFSET = r"(?:Z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 # Years a text date may have (a format that gives another year does not match).
 _YEARS = (1900, 2199)
@@ -285,16 +292,30 @@ def _formats_to_times(texts: pd.Series) -> np.ndarray:
     return parsed.to_numpy(copy=True)
 
 
+def _maybe(texts: pd.Series, pattern: str) -> np.ndarray:
+    """Where ``pattern`` (RE2 syntax) matches, by pyarrow; False for missing values."""
+    array = pa.array(texts.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    found = pc.match_substring_regex(array, pattern)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _texts_to_times(texts: pd.Series, tz: str | None) -> np.ndarray:
     """Vectorised :func:`_text_rule` (texts already normalised)."""
-    parts = texts.str.extract(_OFFSET)
-    has_offset = parts["off"].notna().to_numpy()
+    maybe = _maybe(texts, _MAYBE_OFFSET)
+    parts = texts[maybe].str.extract(_OFFSET)
+    has_offset = np.zeros(len(texts), dtype=bool)
+    has_offset[maybe] = parts["off"].notna().to_numpy()
     if not has_offset.any():
         return _formats_to_times(texts)
-    local = texts.where(~has_offset, parts["local"])
+    local_parts = np.asarray(texts.to_numpy(dtype=object), dtype=object).copy()
+    local_parts[maybe] = np.where(
+        parts["off"].notna().to_numpy(), parts["local"].to_numpy(dtype=object), local_parts[maybe]
+    )
+    local = pd.Series(local_parts, index=texts.index, dtype=object)
     times = _formats_to_times(local)
     offsets = np.full(len(texts), np.nan)
-    offsets[has_offset] = [_offset_minutes(o) for o in parts["off"].to_numpy()[has_offset]]
+    offs = parts["off"].to_numpy(dtype=object)[parts["off"].notna().to_numpy()]
+    offsets[has_offset] = [_offset_minutes(o) for o in offs]
     shift = has_offset & ~np.isnat(times)
     bad = shift & np.isnan(offsets)
     shift &= ~bad
@@ -329,13 +350,18 @@ def parse_times(values: pd.Series, *, tz: str | None = DEFAULT_TZ) -> tuple[pd.S
     elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         stripped = pd.Series(values.astype(object).to_numpy(), dtype=object).str.strip()
         missing = stripped.isna().to_numpy() | stripped.str.lower().isin(MISSING_TOKENS).to_numpy()
-        numbers = pd.to_numeric(stripped.where(~missing), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan, copy=True
+        # no number is written with ':' or '/': only the other texts go through to_numeric
+        numeric = ~missing & ~_maybe(stripped, "[:/]")
+        numbers = np.full(n, np.nan)
+        numbers[numeric] = pd.to_numeric(stripped[numeric], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
         )
         # "nan"/"inf" texts are numbers to float() as well
         todo = ~missing & np.isnan(numbers)
         texts = stripped.where(todo)
-        odd = todo & texts.str.contains(_NEEDS_NORMALISING, regex=True, na=False).to_numpy()
+        maybe = todo & _maybe(texts, _MAYBE_ODD)
+        odd = maybe.copy()
+        odd[maybe] = texts[maybe].str.contains(_NEEDS_NORMALISING, regex=True, na=False).to_numpy()
         texts[odd] = texts[odd].map(_normalise_time_text)
     else:
         return parse_times_slow(values, tz=tz)

@@ -87,8 +87,8 @@ _REPORT_KINDS = {
     ".json": "geojson",
 }
 _REPORT_FORMATS = (
-    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM, GBK or Big5), Excel (.xlsx, .xlsm), Parquet (.parquet), "
-    "GeoJSON (.geojson, .json), or a pandas DataFrame"
+    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM, GBK or Big5), Excel (.xlsx, .xlsm), "
+    "Parquet (.parquet), GeoJSON (.geojson, .json), or a pandas DataFrame"
 )
 _OGR_ERRORS = (
     pyogrio.errors.DataSourceError,

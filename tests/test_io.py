@@ -1390,3 +1390,24 @@ def test_really_read_only_folder(tmp_path: Path) -> None:
             gio.write_layer(_layer(), folder / "a.geojson")
     finally:
         folder.chmod(0o755)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789:-+/.TZ UTC年月日时分\u3000\t\x1c\xa0٠١２", max_size=22),
+            st.sampled_from(["2026-03-02T08:05:00+08:00", "2026-03-02\u300008:05", "٢٠٢٦"]),
+        ),
+        max_size=12,
+    )
+)
+def test_time_twins_agree_on_unicode_space_and_digits(values: list[str | None]) -> None:
+    # the fast path pre-filters with ASCII-only RE2 patterns; Python's \\s and \\d are Unicode
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=object)
+    fast, fast_bad = parse_times(column)
+    slow, slow_bad = parse_times_slow(column)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
