@@ -12,6 +12,7 @@ Rules (the same in the vectorised :func:`parse_times` and the value-by-value
 * numbers (or numeric text): whole ``yyyymmdd``/``yyyymmddHHMMSS`` of years 1900–2099 are compact
   dates; 1–109 574 are Excel serial days (1900-01-01 … 2199-12-31, local wall time); Unix epochs in
   seconds or milliseconds of the years 2000–2099 are UTC instants converted to ``tz``;
+* dates outside the years 1900–2199, containers and bytes are unreadable as well;
 * anything else is *unreadable*: NaT plus a True in the returned mask, never silently NaT.
 
 The public entry point is :func:`gridgeo.io.parse_times`; :func:`parse_times` here keeps the
@@ -88,8 +89,11 @@ _OFFSET = re.compile(
 _MAYBE_ODD = r"[^\x20-\x7e]|  |[:\-]$|: | :"
 _MAYBE_OFFSET = r"(?:Z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 _EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
-# Years a text date may have (a format that gives another year does not match).
+# Years a date may have (a text format that gives another year does not match; a datetime
+# of another year is unreadable).
 _YEARS = (1900, 2199)
+# Values that are never a time (and that pandas cannot test for NaN one by one).
+_CONTAINERS = (list, tuple, dict, set, frozenset, np.ndarray, bytes, bytearray)
 # Excel serial days accepted: 1900-01-01 .. 2199-12-31.
 _SERIAL_RANGE = (1.0, 109_574.0)
 # Whole numbers read as compact dates: yyyymmdd and yyyymmddHHMMSS of years 1900–2099.
@@ -196,13 +200,17 @@ def _to_float(text: str) -> float | None:
 
 def parse_time_value(value: Any, *, tz: str | None = DEFAULT_TZ) -> tuple[Any, bool]:
     """Parse one value: ``(Timestamp or NaT, unreadable)``. See the module docstring."""
+    if isinstance(value, _CONTAINERS):
+        return pd.NaT, True
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return pd.NaT, False
     if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "timetuple"):
         stamp = pd.Timestamp(value)
-        if stamp.tzinfo is None:
-            return stamp, False
-        return (stamp.tz_convert(tz) if tz else stamp).tz_localize(None), False
+        if stamp.tzinfo is not None:
+            stamp = (stamp.tz_convert(tz) if tz else stamp).tz_localize(None)
+        if not _YEARS[0] <= stamp.year <= _YEARS[1]:
+            return pd.NaT, True
+        return stamp, False
     if isinstance(value, bool | np.bool_):
         return pd.NaT, True
     if isinstance(value, int | float | np.integer | np.floating):
@@ -325,11 +333,15 @@ def _texts_to_times(texts: pd.Series, tz: str | None) -> np.ndarray:
     return times
 
 
-def _aware_to_local(values: pd.Series, tz: str | None) -> pd.Series:
+def _aware_to_local(values: pd.Series, tz: str | None) -> tuple[pd.Series, np.ndarray]:
+    """A datetime column as naive local ``datetime64[ns]``; years outside _YEARS are bad."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        converted = values.dt.tz_convert(tz) if tz else values
-        return converted.dt.tz_localize(None).astype("datetime64[ns]")
-    return values.astype("datetime64[ns]")
+        values = (values.dt.tz_convert(tz) if tz else values).dt.tz_localize(None)
+    years = values.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(years) & ((years < _YEARS[0]) | (years > _YEARS[1]))
+    kept = values.where(~bad) if bad.any() else values
+    return kept.astype("datetime64[ns]"), bad
 
 
 def parse_times(values: pd.Series, *, tz: str | None = DEFAULT_TZ) -> tuple[pd.Series, np.ndarray]:
@@ -342,7 +354,7 @@ def parse_times(values: pd.Series, *, tz: str | None = DEFAULT_TZ) -> tuple[pd.S
     tz = check_tz(tz)
     n = len(values)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return _aware_to_local(values, tz), np.zeros(n, dtype=bool)
+        return _aware_to_local(values, tz)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         texts = pd.Series(np.full(n, None, dtype=object))

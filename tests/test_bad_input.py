@@ -705,3 +705,27 @@ def test_overlap_pairs_equal_the_pairwise_twin(boxes):
     order = np.lexsort((fast[1], fast[0]))
     for got, want in zip((fast[0][order], fast[1][order], fast[2][order]), slow, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+_ANY = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**20), 10**20),
+    st.booleans(),
+    st.text(max_size=8),
+    st.datetimes(),
+    st.lists(st.integers(), max_size=2),
+    st.just(pd.NaT),
+    st.just(b"\xff\x00"),
+)
+
+
+@given(st.lists(st.tuples(_ANY, _ANY, _ANY), min_size=1, max_size=8))
+def test_read_reports_never_leaks_a_raw_error(rows):
+    table = pd.DataFrame(rows, columns=["lng", "lat", "t"], dtype=object)
+    try:
+        result = gio.read_reports(table, time="t")
+    except errors.GridgeoError:
+        return
+    assert len(result) == len(table)
+    assert set(result["coord_status"]) <= {"ok", "missing_coords", "invalid_coords"}

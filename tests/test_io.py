@@ -1411,3 +1411,18 @@ def test_time_twins_agree_on_unicode_space_and_digits(values: list[str | None]) 
     slow, slow_bad = parse_times_slow(column)
     pd.testing.assert_series_equal(fast, slow)
     np.testing.assert_array_equal(fast_bad, slow_bad)
+
+
+def test_datetimes_out_of_range_and_containers_are_unreadable_in_both_twins() -> None:
+    from gridgeo._reports import parse_times, parse_times_slow
+
+    stamps = np.array(["0001-01-01", "2026-03-02T08:05", "NaT"], dtype="datetime64[us]")
+    column = pd.Series(stamps, name="t")
+    mixed = pd.Series([[1], b"\xff", pd.Timestamp("1500-01-01"), "2026-03-02"], dtype=object)
+    for values in (column, mixed):
+        fast, fast_bad = parse_times(values)
+        slow, slow_bad = parse_times_slow(values)
+        pd.testing.assert_series_equal(fast, slow)
+        np.testing.assert_array_equal(fast_bad, slow_bad)
+    assert parse_times(column)[1].tolist() == [True, False, False]
+    assert parse_times(mixed)[1].tolist() == [True, True, True, False]
