@@ -98,6 +98,8 @@ _LEGACY = {FALLBACK: "GB18030 (GBK)", "cp950": "Big5"}
 _PLAUSIBLE = 0.8
 # Characters scored per reading (a prefix is enough evidence; decoding checks everything).
 _SCORE_CHARS = 2_000_000
+# Characters UTF-8 writes with two bytes: the only ones that are not plainly UTF-8 text.
+_TWO_BYTE = re.compile("[\u0080-\u07ff]")
 # UTF-8 characters from U+0250 to U+07FF, by script, for the "mix of scripts" test.
 _SCRIPTS = (
     (0x0250, 0x036F, "IPA/combining"),
@@ -153,9 +155,9 @@ def _utf8_kind(text: str) -> str:
     decode to two-byte characters only, usually scattered over several scripts (``"һλ"``).
     """
     scripts = set()
-    for char in set(text):
+    for char in set(_TWO_BYTE.findall(text)):
         code = ord(char)
-        if code < 0x80 or code >= 0x800 or 0xA0 <= code <= 0x24F:
+        if 0xA0 <= code <= 0x24F:
             continue
         if code < 0xA0:
             return "mixed"  # C1 control characters are never text

@@ -399,6 +399,14 @@ def raise_for_bad_rows(
         raise CoordinateError(msg)
 
 
+def join_notes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Row-wise ``"a; b"`` of two object arrays of notes (empty notes left out)."""
+    out = np.asarray(first, dtype=object).copy()
+    for i in np.flatnonzero(np.asarray(second, dtype=object) != ""):
+        out[i] = f"{out[i]}; {second[i]}" if out[i] else second[i]
+    return out
+
+
 def assemble(
     out: pd.DataFrame,
     checked: Checked,
@@ -417,7 +425,7 @@ def assemble(
     if ok.any():
         with gc_paused():
             points[ok] = shapely.points(x, y)
-    issue = ["; ".join(p for p in pair if p) for pair in zip(checked.issue, notes, strict=True)]
+    issue = join_notes(checked.issue, notes)
     replaced = [c for c in ("coord_status", "coord_issue", "geometry") if c in out.columns]
     if replaced:
         logger.info("%s: replacing existing column(s) %s", source, replaced)

@@ -501,8 +501,12 @@ def _read_table(
     _require_file(path, _REPORT_FORMATS)
     try:
         if kind == "csv":
-            text = _decode_csv(path.read_bytes(), encoding, path)
-            return _io_tables.read_csv_keep_codes(text, text_columns), None
+            raw = path.read_bytes()
+            text = _decode_csv(raw, encoding, path)
+            data = raw.removeprefix(b"\xef\xbb\xbf")
+            if len(data) != len(text):  # not plain ASCII: give pandas UTF-8 bytes
+                data = text.encode("utf-8")
+            return _io_tables.read_csv_keep_codes(text, text_columns, data=data), None
         if kind == "excel":
             return _io_tables.read_excel_keep_codes(path), None
         if kind == "parquet":
@@ -672,10 +676,7 @@ def read_reports(
     notes = np.full(len(out), "", dtype=object)
     for column in times:
         more = _reports.parse_time_column(out, column, errors, labels, source, tz)
-        notes = np.array(
-            ["; ".join(p for p in pair if p) for pair in zip(notes, more, strict=True)],
-            dtype=object,
-        )
+        notes = _reports.join_notes(notes, more)
     result = _reports.assemble(out, checked, notes, out_crs, convert_from, source)
     if ids is not None:
         result.index = pd.Index(ids.to_numpy())
