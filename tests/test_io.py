@@ -1426,3 +1426,18 @@ def test_datetimes_out_of_range_and_containers_are_unreadable_in_both_twins() ->
         np.testing.assert_array_equal(fast_bad, slow_bad)
     assert parse_times(column)[1].tolist() == [True, False, False]
     assert parse_times(mixed)[1].tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".geojson", ".gpkg"])
+def test_codes_keep_leading_zeros_in_layers(tmp_path: Path, suffix: str) -> None:
+    layer = gpd.GeoDataFrame(
+        {"street": ["001", "010"], "cell": ["441302001001001", "441302001001002"]},
+        geometry=[Point(114.4, 23.1), Point(114.5, 23.2)],
+        crs=4490,
+    )
+    back = gio.read_layer(gio.write_layer(layer, tmp_path / f"c{suffix}"))
+    assert back["street"].tolist() == ["001", "010"]
+    assert back["cell"].tolist() == ["441302001001001", "441302001001002"]
+    if suffix == ".geojson":
+        reports = gio.read_reports(tmp_path / "c.geojson")
+        assert reports["street"].tolist() == ["001", "010"]
