@@ -67,6 +67,7 @@ _TIME_FORMATS = (
 )
 # What each format leaves when its directives are removed: its literal characters.
 _FORMAT_SKELETONS = {fmt: re.sub("%[A-Za-z]", "", fmt) for fmt in _TIME_FORMATS}
+_DIGITS = re.compile(r"\d")
 _CN_TIME = (
     ("年", "-"),
     ("月", "-"),
@@ -287,8 +288,11 @@ def _parses(text: str, fmt: str) -> bool:
 def _skeletons(texts: pd.Series) -> np.ndarray:
     """Each text without its digits (any script: pandas' strptime reads Unicode digits)."""
     array = pa.array(texts.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    stripped = pc.replace_substring_regex(array, r"\p{Nd}", "")
-    return np.asarray(stripped.to_numpy(zero_copy_only=False), dtype=object)
+    out = pc.replace_substring_regex(array, "[0-9]", "").to_numpy(zero_copy_only=False)
+    out = np.asarray(out, dtype=object)
+    wide = _maybe(texts, "[^\\x00-\\x7f]")
+    out[wide] = [_DIGITS.sub("", t) for t in texts.to_numpy(dtype=object)[wide]]
+    return out
 
 
 def _formats_to_times(texts: pd.Series) -> np.ndarray:
@@ -301,13 +305,20 @@ def _formats_to_times(texts: pd.Series) -> np.ndarray:
     parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
     if len(texts) == 0:
         return parsed.to_numpy(copy=True)
-    skeletons = _skeletons(texts)
     first = texts.iloc[0]
     order = [f for f in _TIME_FORMATS if _parses(first, f)] + list(_TIME_FORMATS)
+    skeletons = None
     for fmt in dict.fromkeys(order):
-        left = parsed.isna() & (skeletons == _FORMAT_SKELETONS[fmt])
+        left = parsed.isna()
         if not left.any():
-            continue
+            break
+        if skeletons is None and fmt != order[0]:  # one format read the others: sort them
+            skeletons = pd.Series(pd.NA, index=texts.index, dtype=object)
+            skeletons[left] = _skeletons(texts[left])
+        if skeletons is not None:
+            left &= (skeletons == _FORMAT_SKELETONS[fmt]).to_numpy(dtype=bool, na_value=False)
+            if not left.any():
+                continue
         attempt = pd.to_datetime(texts[left], format=fmt, errors="coerce")
         years = attempt.dt.year
         attempt = attempt.where((years >= _YEARS[0]) & (years <= _YEARS[1]))
