@@ -1003,8 +1003,13 @@ def test_offset_time_matches_pandas_oracle() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["lng,lat,名称\n114.4,23.1,北京路 Ø 10°\n", "lng,lat,note\n114.4,23.1,Ø 10°\n", "a\n°\n"],
-    ids=["chinese-and-latin", "latin-only", "degree-only"],
+    [
+        "lng,lat,名称\n114.4,23.1,北京路 Ø 10°\n",
+        "lng,lat,名称,备注\n114.4,23.1,社区°,垃圾\n",  # read as GB18030 mojibake before
+        "lng,lat,note\n114.4,23.1,Ø 10°\n",
+        "a\n°\n",
+    ],
+    ids=["chinese-and-latin", "chinese-words-and-degree", "latin-only", "degree-only"],
 )
 def test_valid_utf8_is_always_read_as_utf8(tmp_path: Path, text: str) -> None:
     # Before issue 14 a UTF-8 file whose only non-ASCII text was "Ø"/"°" came back as GB18030
