@@ -1446,3 +1446,17 @@ def test_codes_keep_leading_zeros_in_layers(tmp_path: Path, suffix: str) -> None
     if suffix == ".geojson":
         reports = gio.read_reports(tmp_path / "c.geojson")
         assert reports["street"].tolist() == ["001", "010"]
+
+
+def test_read_reports_iso_times_with_offset_or_z_are_not_nat() -> None:
+    # issue 14: these became NaT (with a note only) before
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5],
+            "lat": [23.1, 23.2],
+            "t": ["2026-03-02T08:05:00+08:00", "2026-03-02T00:05:00Z"],
+        }
+    )
+    result = gio.read_reports(table, time="t")
+    assert result["t"].tolist() == [pd.Timestamp("2026-03-02 08:05")] * 2
+    assert (result["coord_issue"] == "").all()
