@@ -145,7 +145,13 @@ def test_iter_reports_gbk(tmp_path: Path) -> None:
         ("missing.csv", None, {"chunksize": 5}, InputFileError, "does not exist"),
         ("r.csv", b"lng,lat\n1,2\n", {"chunksize": 0}, ValueError, "at least 1"),
         ("r.csv", b"lng,lat\n1,2\n", {"chunksize": 2.5}, TypeError, "whole number"),
-        ("r.csv", b"lng,lat\n\xff\xfe\xfa,2\n", {"chunksize": 5}, EncodingError, "neither"),
+        (
+            "r.csv",
+            b"lng,lat\n\xff\xfe\xfa,2\n",
+            {"chunksize": 5},
+            EncodingError,
+            "cannot tell the encoding",
+        ),
         ("r.csv", b"x,y\n1,2\n", {"chunksize": 5}, ColumnError, r"chunk 0 \(rows 0–0"),
     ],
 )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import logging
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -837,3 +846,617 @@ def test_read_postgis_needs_sqlalchemy() -> None:
             )
     else:  # pragma: no cover - sqlalchemy is not installed in this environment
         pytest.skip("sqlalchemy installed; the missing-dependency path cannot be exercised")
+
+
+# --- the one time parser (issue 14) ----------------------------------------------------------
+
+
+def test_iso_offsets_epochs_and_chinese_formats_are_read_in_local_time() -> None:
+    # Every one of these is 2026-03-02 08:05 in Shanghai; before issue 14 the ISO ones,
+    # "20260302 080500" and the epochs were NaT.
+    values = [
+        "2026-03-02T08:05:00+08:00",
+        "2026-03-02T00:05:00Z",
+        "2026-03-02 00:05:00 UTC",
+        "2026-03-01T19:05:00-05:00",
+        "2026-03-02T02:35:00+0230",
+        "2026年3月2日 8时5分",
+        "2026/3/2 8:05",
+        "20260302 080500",
+        "20260302080500",
+        1772409900,
+        "1772409900000",
+        pd.Timestamp("2026-03-02 00:05", tz="UTC"),
+    ]
+    parsed = gio.parse_times(pd.Series(values, dtype=object, name="reported_at"))
+    assert parsed.times.tolist() == [pd.Timestamp("2026-03-02 08:05")] * len(values)
+    assert parsed.n_unreadable == 0 and not parsed.unreadable.any()
+    utc = gio.parse_times(pd.Series(values[:2], name="t"), tz="UTC").times
+    assert utc.tolist() == [pd.Timestamp("2026-03-02 00:05")] * 2
+    wall = gio.parse_times(pd.Series(["2026-03-02T08:05:00+05:00"]), tz=None).times
+    assert wall.tolist() == [pd.Timestamp("2026-03-02 03:05")]
+
+
+def test_excel_serial_and_mixed_formats_in_one_column() -> None:
+    column = pd.Series([46083.5, "2026-03-02", "2026/3/2 8:05", 1772409900.0, None, "无"])
+    times = gio.parse_times(column, name="t").times
+    assert times.tolist()[:4] == [
+        pd.Timestamp("2026-03-02 12:00"),
+        pd.Timestamp("2026-03-02"),
+        pd.Timestamp("2026-03-02 08:05"),
+        pd.Timestamp("2026-03-02 08:05"),
+    ]
+    assert times.iloc[4:].isna().all()
+
+
+def test_tz_aware_datetime_column_is_converted_not_kept() -> None:
+    column = pd.Series(pd.to_datetime(["2026-03-02 00:05"]).tz_localize("UTC"), name="t")
+    for parse in (_reports_parse_times(), _reports_parse_times_slow()):
+        times, bad = parse(column)
+        assert times.dtype == "datetime64[ns]" and times.dt.tz is None
+        assert times.tolist() == [pd.Timestamp("2026-03-02 08:05")] and not bad.any()
+
+
+def _reports_parse_times():
+    from gridgeo.io._reports import parse_times
+
+    return parse_times
+
+
+def _reports_parse_times_slow():
+    from gridgeo.io._reports import parse_times_slow
+
+    return parse_times_slow
+
+
+def test_unreadable_times_are_named_raised_or_reported() -> None:
+    column = pd.Series(["2026-03-02", "昨天", "2026-02-30", None, "2026-03-02T08:05+99:00"])
+    with pytest.raises(ColumnError, match=r"3 value\(s\) of 'values'.*row 1: values='昨天'"):
+        gio.parse_times(column)
+    reported = gio.parse_times(column.rename("t"), errors="report", name="受理时间")
+    assert reported.issues == (
+        "row 1: 受理时间='昨天'",
+        "row 2: 受理时间='2026-02-30'",
+        "row 4: 受理时间='2026-03-02T08:05+99:00'",
+    )
+    assert reported.unreadable.tolist() == [False, True, True, False, True]
+    assert "3 unreadable" in repr(reported) and "&#x27;" in reported._repr_html_()
+    labelled = gio.parse_times(pd.Series(["x"], index=["r7"]), errors="report")
+    assert labelled.issues == ("row 0 (index 'r7'): values='x'",)
+    with pytest.raises(ValueError, match="tz='Mars/Olympus'"):
+        gio.parse_times(column, tz="Mars/Olympus")
+    with pytest.raises(ValueError, match="errors='flag'"):
+        gio.parse_times(column, errors="flag")
+    with pytest.raises(TypeError, match="one column"):
+        gio.parse_times(pd.DataFrame({"t": column}))
+
+
+def test_read_reports_times_with_offsets_tz_and_several_columns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5],
+            "lat": [23.1, 23.2],
+            "filed": ["2026-03-02T00:05:00Z", "2026-03-02T08:05:00+08:00"],
+            "closed": [46083.5, "later"],
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io._reports"):
+        result = gio.read_reports(table, time=["filed", "closed"])
+    assert result["filed"].tolist() == [pd.Timestamp("2026-03-02 08:05")] * 2
+    assert result["closed"].iloc[0] == pd.Timestamp("2026-03-02 12:00")
+    assert result["coord_issue"].iloc[1] == "row 1: closed='later' is not a date/time (set to NaT)"
+    assert "1 value(s) of column 'closed' are not dates/times" in caplog.text
+    utc = gio.read_reports(table, time="filed", tz="UTC")
+    assert utc["filed"].tolist() == [pd.Timestamp("2026-03-02 00:05")] * 2
+    with pytest.raises(ColumnError, match=r"time='nope' is not a column"):
+        gio.read_reports(table, time=["filed", "nope"])
+
+
+_OFFSETS = ["Z", "+08:00", "-05:00", "+0530", " UTC", "+99:00", "+08"]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.datetimes(
+                    min_value=pd.Timestamp("1990-01-01"), max_value=pd.Timestamp("2100-01-01")
+                ),
+                st.sampled_from(["%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"]),
+                st.sampled_from(_OFFSETS),
+            ).map(lambda t: t[0].strftime(t[1]) + t[2]),
+            st.floats(9e8, 5e12).map(str),
+            st.integers(946_684_800, 4_102_444_799),
+            st.text(alphabet="0123456789:-TZ+ ", max_size=12),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["Asia/Shanghai", "UTC", None]),
+)
+def test_time_parsing_twins_agree_with_offsets_and_epochs(values: list[object], tz) -> None:
+    from gridgeo.io._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=object)
+    fast, fast_bad = parse_times(column, tz=tz)
+    slow, slow_bad = parse_times_slow(column, tz=tz)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
+    texts = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
+    fast_t, bad_t = parse_times(texts, tz=tz)
+    slow_t, slow_bad_t = parse_times_slow(texts, tz=tz)
+    pd.testing.assert_series_equal(fast_t, slow_t)
+    np.testing.assert_array_equal(bad_t, slow_bad_t)
+
+
+def test_offset_time_matches_pandas_oracle() -> None:
+    texts = ["2026-03-02T08:05:00+08:00", "2026-03-01T19:05:00-05:00", "2026-03-02T00:05:00Z"]
+    oracle = pd.to_datetime(pd.Series(texts), format="ISO8601", utc=True)
+    expected = oracle.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).astype("datetime64[ns]")
+    pd.testing.assert_series_equal(gio.parse_times(pd.Series(texts)).times, expected)
+
+
+# --- encodings and codes (issue 14) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lng,lat,名称\n114.4,23.1,北京路 Ø 10°\n",
+        "lng,lat,名称,备注\n114.4,23.1,社区°,垃圾\n",  # read as GB18030 mojibake before
+        "lng,lat,note\n114.4,23.1,Ø 10°\n",
+        "a\n°\n",
+    ],
+    ids=["chinese-and-latin", "chinese-words-and-degree", "latin-only", "degree-only"],
+)
+def test_valid_utf8_is_always_read_as_utf8(tmp_path: Path, text: str) -> None:
+    # Before issue 14 a UTF-8 file whose only non-ASCII text was "Ø"/"°" came back as GB18030
+    # mojibake ("脴", "掳").
+    path = tmp_path / "r.csv"
+    path.write_bytes(text.encode("utf-8"))
+    expected = pd.read_csv(path, encoding="utf-8")
+    if "lng" in text:
+        got = gio.read_reports(path)
+        assert got[expected.columns[-1]].tolist() == expected.iloc[:, -1].tolist()
+    from gridgeo.io._encoding import detect_encoding
+
+    assert detect_encoding([text.encode()], complete=True) == "utf-8"
+
+
+def test_utf8_shapefile_with_degree_sign_is_not_gbk(tmp_path: Path) -> None:
+    layer = gpd.GeoDataFrame({"note": ["Ø 10°"]}, geometry=[Point(114.4, 23.1)], crs=4490)
+    path = gio.write_layer(layer, tmp_path / "d.shp")
+    (tmp_path / "d.cpg").unlink()
+    assert gio.read_layer(path)["note"].tolist() == ["Ø 10°"]
+
+
+def test_big5_is_detected_by_evidence(tmp_path: Path) -> None:
+    text = "lng,lat,名稱\n114.4,23.1,臺北市中正區\n114.5,23.2,網格員與社區\n"
+    path = tmp_path / "b.csv"
+    path.write_bytes(text.encode("big5"))
+    assert gio.read_reports(path)["名稱"].tolist() == ["臺北市中正區", "網格員與社區"]
+    gbk = tmp_path / "g.csv"
+    gbk.write_bytes("lng,lat,名称\n114.4,23.1,东城区网格管理中心\n".encode("gbk"))
+    assert gio.read_reports(gbk)["名称"].tolist() == ["东城区网格管理中心"]
+
+
+def test_ambiguous_encoding_raises_with_candidates(tmp_path: Path) -> None:
+    # "一" in GBK is D2 BB, which is also the UTF-8 of the Cyrillic "һ": both readings plausible
+    path = tmp_path / "a.csv"
+    path.write_bytes("lng,lat,n\n114.4,23.1,一\n".encode("gbk"))
+    with pytest.raises(EncodingError, match=r"a\.csv.*UTF-8, GB18030.*encoding="):
+        gio.read_reports(path)
+    assert gio.read_reports(path, encoding="GBK")["n"].tolist() == ["一"]
+    latin = tmp_path / "l.csv"
+    latin.write_bytes("lng,lat,n\n114.4,23.1,café crème brûlée\n".encode("cp1252"))
+    with pytest.raises(EncodingError, match=r"l\.csv.*not UTF-8.*cp1252"):
+        gio.read_reports(latin)
+
+
+@pytest.mark.parametrize(
+    ("ldid", "codec", "text"),
+    [
+        (0x4D, "gbk", "一位"),
+        (0x78, "big5", "臺北"),
+        (0x4F, "big5", "臺北"),
+        (0xC9, "cp1251", "Мир"),
+    ],
+)
+def test_dbase_language_driver_id_is_honoured(
+    tmp_path: Path, ldid: int, codec: str, text: str
+) -> None:
+    layer = gpd.GeoDataFrame({"n": [text]}, geometry=[Point(114.4, 23.1)], crs=4490)
+    path = gio.write_layer(layer, tmp_path / "l.shp", encoding=codec)
+    (tmp_path / "l.cpg").unlink()
+    dbf = bytearray((tmp_path / "l.dbf").read_bytes())
+    dbf[29] = ldid
+    (tmp_path / "l.dbf").write_bytes(bytes(dbf))
+    assert gio.read_layer(path)["n"].tolist() == [text]
+
+
+def test_ldid_that_does_not_decode_is_ignored() -> None:
+    from gridgeo.io._encoding import ldid_encoding
+
+    assert ldid_encoding(0x4D, ["网格".encode("gbk")]) == "gb18030"
+    assert ldid_encoding(0x03, ["Ø".encode()]) is None  # valid UTF-8 beats a default Latin id
+    assert ldid_encoding(0x57, ["网格".encode("gbk")]) is None  # "ANSI" says nothing
+    assert ldid_encoding(0x4F, [b"\xff\xff"]) is None
+
+
+def test_codes_keep_leading_zeros_in_csv_and_excel(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5, 114.6],
+            "lat": [23.1, 23.2, 23.3],
+            "street_code": ["001", "002", "010"],
+            "phone": ["013912345678", "13912345678", None],
+            "long_id": ["4401060010010010012", "4401060010010010013", "1"],
+            "count": [1, 2, 3],
+            "plain": ["10", "20", "30"],
+        }
+    )
+    csv = tmp_path / "r.csv"
+    table.to_csv(csv, index=False)
+    xlsx = tmp_path / "r.xlsx"
+    table.to_excel(xlsx, index=False)
+    for path in (csv, xlsx):
+        got = gio.read_reports(path)
+        assert got["street_code"].tolist() == ["001", "002", "010"], path.suffix
+        assert got["phone"].iloc[:2].tolist() == ["013912345678", "13912345678"]
+        assert got["long_id"].iloc[0] == "4401060010010010012"
+        assert got["count"].tolist() == [1, 2, 3]
+        assert pd.api.types.is_float_dtype(got["lng"])
+    # text that is not code-like keeps pandas' types
+    assert gio.read_reports(csv)["plain"].tolist() == [10, 20, 30]
+
+
+# --- geometry and CRS guards (issue 14) ---------------------------------------------------------
+
+
+def _shapefile(tmp_path: Path, n: int = 3) -> Path:
+    layer = gpd.GeoDataFrame(
+        {"n": list(range(n))}, geometry=[Point(114.4 + i / 100, 23.1) for i in range(n)], crs=4490
+    )
+    return gio.write_layer(layer, tmp_path / "p.shp")
+
+
+@pytest.mark.parametrize("part", [".shx", ".dbf"])
+def test_shapefile_with_a_missing_part_names_it(tmp_path: Path, part: str) -> None:
+    path = _shapefile(tmp_path)
+    path.with_suffix(part).unlink()
+    with pytest.raises(InputFileError, match=rf"p\.shp' is incomplete: \{part} missing"):
+        gio.read_layer(path)
+
+
+@pytest.mark.parametrize(("part", "cut"), [(".shp", 10), (".dbf", 5), (".shx", 8)])
+def test_truncated_shapefile_is_named(tmp_path: Path, part: str, cut: int) -> None:
+    path = _shapefile(tmp_path)
+    target = path.with_suffix(part)
+    target.write_bytes(target.read_bytes()[:-cut])
+    with pytest.raises(InputFileError, match=rf"p\.shp' is truncated.*\{part} is cut short"):
+        gio.read_layer(path)
+
+
+def test_shapefile_parts_from_different_copies(tmp_path: Path) -> None:
+    path = _shapefile(tmp_path, 3)
+    other = _shapefile(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path, 5)
+    path.with_suffix(".dbf").write_bytes(other.with_suffix(".dbf").read_bytes())
+    with pytest.raises(InputFileError, match=r"\.dbf holds 5 records but \.shx indexes 3"):
+        gio.read_layer(path)
+
+
+def test_truncated_shapefile_in_zip(tmp_path: Path) -> None:
+    path = _shapefile(tmp_path)
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in (".shp", ".dbf", ".prj"):
+            zf.write(path.with_suffix(part), f"p{part}")
+    with pytest.raises(InputFileError, match=r"p\.zip!p\.shp' is incomplete: \.shx missing"):
+        gio.read_layer(archive)
+
+
+def test_corrupt_shape_record_is_a_row_without_geometry(tmp_path: Path, caplog) -> None:
+    path = _shapefile(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[100 + 8] = 0x55  # shape type of the first record: 85 is no shapefile type
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io"):
+        back = gio.read_layer(path)
+    assert back.geometry.isna().tolist() == [True, False, False]
+    assert "p.shp: 1 row(s) have no geometry (missing or empty): rows 0" in caplog.text
+
+
+def _projected_points(xs: list[float], ys: list[float], crs: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"n": range(len(xs))}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
+
+
+@pytest.mark.parametrize(
+    ("xs", "ys", "crs", "match"),
+    [
+        ([540979.0], [2555668.0], 4490, r"row 0 x=540979.*not a longitude/latitude"),
+        ([114.41, 114.42], [23.1, 23.2], 4547, r"look like longitude/latitude degrees.*4490"),
+        ([38_540_979.0], [2555668.0], 4547, r"zone prefix 38.*EPSG:4526"),
+        ([540979.0], [2555668.0], 4526, r"no zone prefix.*zone number 38.*EPSG:4547"),
+        ([39_540_979.0], [2555668.0], 4526, r"carry zone prefix 39.*zone 38.*EPSG:4527"),
+    ],
+    ids=["metres-as-4490", "degrees-as-4547", "prefix-as-cm", "cm-as-prefix", "wrong-zone"],
+)
+def test_coordinates_that_cannot_be_in_the_declared_crs(
+    tmp_path: Path, xs: list[float], ys: list[float], crs: int, match: str
+) -> None:
+    path = tmp_path / "pts.gpkg"
+    pyogrio.write_dataframe(_projected_points(xs, ys, crs), path)
+    with pytest.raises(CRSError, match=rf"pts\.gpkg.*{match}"):
+        gio.read_layer(path)
+
+
+def test_read_reports_refuses_degrees_under_projected_crs() -> None:
+    table = pd.DataFrame({"x": [114.41, 114.42], "y": [23.1, 23.2]})
+    with pytest.raises(CRSError, match=r"'x'/'y'.*crs=4547.*row 0.*degrees"):
+        gio.read_reports(table, lon="x", lat="y", crs=4547)
+    prefixed = pd.DataFrame({"x": [38_540_979.0], "y": [2555668.0]})
+    with pytest.raises(CRSError, match=r"zone prefix 38.*EPSG:4526"):
+        gio.read_reports(prefixed, lon="x", lat="y", crs=4547)
+    assert gio.read_reports(prefixed, lon="x", lat="y", crs=4526)["coord_status"].iloc[0] == "ok"
+
+
+def test_empty_geometries_are_rows_not_a_crash(tmp_path: Path, caplog) -> None:
+    layer = gpd.GeoDataFrame(
+        {"n": [1, 2, 3]}, geometry=[Point(114.4, 23.1), Point(), None], crs=4490
+    )
+    path = tmp_path / "e.gpkg"
+    pyogrio.write_dataframe(layer, path)
+    with caplog.at_level(logging.WARNING, logger="gridgeo.io"):
+        back = gio.read_layer(path)
+    assert len(back) == 3 and "2 row(s) have no geometry" in caplog.text
+    geojson = tmp_path / "e.geojson"
+    pyogrio.write_dataframe(layer, geojson)
+    for source in (back, geojson):
+        reports = gio.read_reports(source)
+        assert reports["coord_status"].tolist() == ["ok", "missing_coords", "missing_coords"]
+
+
+# --- safe outputs (issue 14) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".parquet"])
+def test_written_files_take_the_umask_or_the_old_mode(tmp_path: Path, suffix: str) -> None:
+    old = os.umask(0o027)
+    try:
+        target = gio.write_layer(_layer(), tmp_path / f"a{suffix}")
+        text = write_text_atomic(tmp_path / "a.html", "<p>ok</p>")
+    finally:
+        os.umask(old)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path.name
+    target.chmod(0o604)
+    text.chmod(0o600)
+    gio.write_layer(_layer(), target)
+    write_text_atomic(text, "<p>new</p>")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+    assert stat.S_IMODE(text.stat().st_mode) == 0o600
+
+
+def test_geojson_name_is_the_file_name_not_the_temporary(tmp_path: Path) -> None:
+    target = gio.write_layer(_layer(), tmp_path / "网格.geojson")
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["name"] == "网格"
+    assert ".tmp" not in target.read_text(encoding="utf-8")
+
+
+_SIGTERM_CHILD = """
+import pathlib, signal, sys, time
+from gridgeo.io._atomic import atomic_fileset, atomic_path
+folder = pathlib.Path(sys.argv[1])
+if sys.argv[2] == "chain":
+    def mine(signum, frame):
+        (folder / "previous-handler-ran").touch()
+        sys.exit(3)
+    signal.signal(signal.SIGTERM, mine)
+with atomic_path(folder / "out.geojson") as tmp, atomic_fileset(folder / "s.shp") as shp:
+    tmp.write_text("half")
+    shp.write_text("half")
+    (folder / "ready").touch()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("previous", ["default", "chain"])
+def test_sigterm_mid_write_removes_temporaries(tmp_path: Path, previous: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", _SIGTERM_CHILD, str(tmp_path), previous])
+    try:
+        for _ in range(1200):
+            if (tmp_path / "ready").exists() or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "ready").exists()
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert _files(tmp_path) == (
+        ["previous-handler-ran", "ready"] if previous == "chain" else ["ready"]
+    )
+    assert code == (3 if previous == "chain" else -signal.SIGTERM)
+
+
+_GPKG_CHILD = """
+import os, pathlib, sys, time
+import geopandas as gpd
+from shapely import Point
+from gridgeo import io as gio
+target, layer, go = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+folder = pathlib.Path(target).parent
+if layer == "a":  # the slow writer: pauses between copying the file and writing its layer
+    real = gio._write_ogr
+    def slow(frame, tmp, **options):
+        (folder / "a-copied").touch()
+        for _ in range(1200):
+            if go.exists():
+                break
+            time.sleep(0.05)
+        real(frame, tmp, **options)
+    gio._write_ogr = slow
+posts = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(114.4, 23.1)], crs=4490)
+(folder / f"{layer}-ready").touch()
+gio.write_layer(posts, target, layer=layer)
+"""
+
+
+def test_two_processes_adding_layers_to_one_geopackage_lose_none(tmp_path: Path) -> None:
+    # Without the lock, b copies the file, adds its layer and renames it into place while a
+    # waits; then a renames its own copy (taken before b) over it and layer b is lost.
+    target = gio.write_layer(_layer(), tmp_path / "city.gpkg", layer="base")
+    go = tmp_path / "go"
+
+    def start(layer: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", _GPKG_CHILD, str(target), layer, str(go)])
+
+    slow = start("a")
+    fast = None
+    try:
+        for _ in range(1200):
+            if (tmp_path / "a-copied").exists() or slow.poll() is not None:
+                break
+            time.sleep(0.05)
+        fast = start("b")
+        for _ in range(1200):
+            if (tmp_path / "b-ready").exists() or fast.poll() is not None:
+                break
+            time.sleep(0.05)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            fast.wait(timeout=2)  # finishes at once without a lock; blocks on it with one
+        go.touch()
+        assert slow.wait(timeout=120) == 0
+        assert fast.wait(timeout=120) == 0
+    finally:
+        for proc in (slow, fast):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    layers = sorted(str(n) for n in pyogrio.list_layers(target)[:, 0])
+    assert layers == ["a", "b", "base"]
+    assert not list(tmp_path.glob(".city*"))
+
+
+def _enospc(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_disk_full_raises_naming_the_target(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gio, "_write_ogr", _enospc)
+    with pytest.raises(InputFileError, match=rf"a\{suffix}'.*No space left.*disk is full"):
+        gio.write_layer(_layer(), tmp_path / f"a{suffix}")
+    assert _files(tmp_path) == []
+
+
+def test_disk_full_in_text_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "fsync", _enospc)
+    with pytest.raises(InputFileError, match=r"report\.html'.*disk is full"):
+        write_text_atomic(tmp_path / "report.html", "<p>x</p>")
+    assert _files(tmp_path) == []
+
+
+def test_target_is_a_folder_or_in_a_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "a.gpkg").mkdir()
+    with pytest.raises(InputFileError, match=r"a\.gpkg'.*is a folder"):
+        gio.write_layer(_layer(), tmp_path / "a.gpkg")
+    (tmp_path / "r.html").mkdir()
+    with pytest.raises(InputFileError, match=r"r\.html'.*is a folder"):
+        write_text_atomic(tmp_path / "r.html", "x")
+    with pytest.raises(InputFileError, match=r"nowhere/r\.html'.*does not exist"):
+        write_text_atomic(tmp_path / "nowhere" / "r.html", "x")
+
+
+def test_read_only_folder_raises_naming_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, target: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "replace", refuse)
+    with pytest.raises(InputFileError, match=r"a\.parquet'.*Permission denied.*no permission"):
+        gio.write_layer(_layer(), tmp_path / "a.parquet")
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_really_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputFileError, match=r"ro/a\.geojson'"):
+            gio.write_layer(_layer(), folder / "a.geojson")
+    finally:
+        folder.chmod(0o755)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789:-+/.TZ UTC年月日时分\u3000\t\x1c\xa0٠١２", max_size=22),
+            st.sampled_from(["2026-03-02T08:05:00+08:00", "2026-03-02\u300008:05", "٢٠٢٦"]),
+        ),
+        max_size=12,
+    )
+)
+def test_time_twins_agree_on_unicode_space_and_digits(values: list[str | None]) -> None:
+    # the fast path pre-filters with ASCII-only RE2 patterns; Python's \\s and \\d are Unicode
+    from gridgeo.io._reports import parse_times, parse_times_slow
+
+    column = pd.Series(values, dtype=object)
+    fast, fast_bad = parse_times(column)
+    slow, slow_bad = parse_times_slow(column)
+    pd.testing.assert_series_equal(fast, slow)
+    np.testing.assert_array_equal(fast_bad, slow_bad)
+
+
+def test_datetimes_out_of_range_and_containers_are_unreadable_in_both_twins() -> None:
+    from gridgeo.io._reports import parse_times, parse_times_slow
+
+    stamps = np.array(["0001-01-01", "2026-03-02T08:05", "NaT"], dtype="datetime64[us]")
+    column = pd.Series(stamps, name="t")
+    mixed = pd.Series([[1], b"\xff", pd.Timestamp("1500-01-01"), "2026-03-02"], dtype=object)
+    for values in (column, mixed):
+        fast, fast_bad = parse_times(values)
+        slow, slow_bad = parse_times_slow(values)
+        pd.testing.assert_series_equal(fast, slow)
+        np.testing.assert_array_equal(fast_bad, slow_bad)
+    assert parse_times(column)[1].tolist() == [True, False, False]
+    assert parse_times(mixed)[1].tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".geojson", ".gpkg"])
+def test_codes_keep_leading_zeros_in_layers(tmp_path: Path, suffix: str) -> None:
+    layer = gpd.GeoDataFrame(
+        {"street": ["001", "010"], "cell": ["441302001001001", "441302001001002"]},
+        geometry=[Point(114.4, 23.1), Point(114.5, 23.2)],
+        crs=4490,
+    )
+    back = gio.read_layer(gio.write_layer(layer, tmp_path / f"c{suffix}"))
+    assert back["street"].tolist() == ["001", "010"]
+    assert back["cell"].tolist() == ["441302001001001", "441302001001002"]
+    if suffix == ".geojson":
+        reports = gio.read_reports(tmp_path / "c.geojson")
+        assert reports["street"].tolist() == ["001", "010"]
+
+
+def test_read_reports_iso_times_with_offset_or_z_are_not_nat() -> None:
+    # issue 14: these became NaT (with a note only) before
+    table = pd.DataFrame(
+        {
+            "lng": [114.4, 114.5],
+            "lat": [23.1, 23.2],
+            "t": ["2026-03-02T08:05:00+08:00", "2026-03-02T00:05:00Z"],
+        }
+    )
+    result = gio.read_reports(table, time="t")
+    assert result["t"].tolist() == [pd.Timestamp("2026-03-02 08:05")] * 2
+    assert (result["coord_issue"] == "").all()

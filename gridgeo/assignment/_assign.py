@@ -64,6 +64,7 @@ from gridgeo._validate import (
 )
 from gridgeo.assignment import _routing
 from gridgeo.assignment._engines import ENGINES, CellLocator
+from gridgeo.assignment._overlaps import overlapping_pairs
 from gridgeo.assignment._routing import LevelRules, route
 from gridgeo.crs import declared_system, real
 from gridgeo.errors import ColumnError, CRSError
@@ -102,6 +103,7 @@ class _Cells:
     grid_codes: np.ndarray
     owners: dict[str, str] = field(default_factory=dict)
     _metric: tuple[CRS, CellLocator] | None = None
+    overlaps: tuple[tuple[str, str, float], ...] = ()
 
     def metric(self) -> tuple[CRS, CellLocator]:
         """The cells in a metric CRS (themselves when already metric), for snapping."""
@@ -148,7 +150,29 @@ def _prepare_cells(cells: Any, grids: Any) -> _Cells:
     codes = codes.astype(str).to_numpy(dtype=object)
     require_unique(pd.Index(codes), "cell_code values", "cells")
     grid_codes, owners = _grid_codes(cells, codes, grids)
-    return _Cells(CellLocator(cells.geometry.values.copy()), cells.crs, codes, grid_codes, owners)
+    prepared = _Cells(
+        CellLocator(cells.geometry.values.copy()), cells.crs, codes, grid_codes, owners
+    )
+    prepared.overlaps = _overlaps(np.asarray(cells.geometry.values), codes)
+    return prepared
+
+
+def _overlaps(geoms: np.ndarray, codes: np.ndarray) -> tuple[tuple[str, str, float], ...]:
+    """Overlapping cell pairs ``(code, code, area)``, logged as a warning when there are any."""
+    found = overlapping_pairs(geoms)
+    if found is None or len(found[0]) == 0:
+        return ()
+    pairs = tuple((str(codes[i]), str(codes[j]), float(a)) for i, j, a in zip(*found, strict=True))
+    shown = ", ".join(f"{a!r}/{b!r} ({area:.6g})" for a, b, area in pairs[:5])
+    logger.warning(
+        "cells: %d pair(s) of cells overlap: %s%s. Reports in an overlap go to one of the two "
+        "cells only; fix the cells (gridgeo.cells.validate lists every overlap). The pairs are "
+        "in result.attrs['overlapping_cells'].",
+        len(pairs),
+        shown,
+        " …" if len(pairs) > 5 else "",
+    )
+    return pairs
 
 
 def _owner_map(table: Any) -> dict[str, str]:
@@ -215,8 +239,12 @@ def _coord_status(reports: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np
     kind = shapely.get_type_id(geoms)  # -1 = missing (None)
     pts = kind == 0
     if pts.all():
-        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    else:
+        try:
+            x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        except shapely.errors.GEOSException:  # GEOS refuses get_x on an empty point
+            pts &= ~shapely.is_empty(geoms)
+    if not pts.all():
+        pts &= ~shapely.is_empty(geoms)
         x, y = np.full(n, np.nan), np.full(n, np.nan)
         x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
     finite = np.isfinite(x) & np.isfinite(y)
@@ -534,7 +562,9 @@ def assign(
     GeoDataFrame
         The reports (same index, order, CRS and columns) plus the columns listed in the
         module docstring. ``attrs["status_counts"]`` holds the count of every status;
-        :func:`summary` returns them as a Series.
+        :func:`summary` returns them as a Series. ``attrs["overlapping_cells"]`` lists
+        ``(cell_code, cell_code, area)`` for cells that overlap (also logged as a warning;
+        a report in an overlap goes to one of them only).
 
     Raises
     ------
@@ -608,6 +638,7 @@ def assign(
         msg = f"rules must be a gridgeo.assignment.LevelRules, got {type(rules).__name__}."
         raise TypeError(msg)
     result = _assign_frame(reports, prepared, opts)
+    result.attrs["overlapping_cells"] = list(prepared.overlaps)
     counts = result.attrs["status_counts"]
     logger.info("assigned reports: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return result

@@ -52,7 +52,7 @@ from gridgeo.cells import _lattice as _cellgrid
 from gridgeo.cells._checks import CellValidation, Recoding
 from gridgeo.cells._codes import CODE_PARTS, NEST_COLUMNS
 from gridgeo.crs import to_metric
-from gridgeo.errors import ColumnError
+from gridgeo.errors import ColumnError, CRSError
 
 __all__ = [
     "NEST_COLUMNS",
@@ -806,6 +806,13 @@ def validate(
     if min_area is not None and not (isinstance(min_area, int | float) and min_area >= 0):
         msg = f"min_area must be a number >= 0 or None, got {min_area!r}."
         raise ValueError(msg)
+    crs_problem = ""
+    try:
+        _cells_lattice.check_degrees(
+            tuple(frame.total_bounds), CRS.from_user_input(frame.crs), "cells"
+        )
+    except CRSError as err:
+        crs_problem = str(err)
     metric = to_metric(frame)
     district = None
     if area is not None:
@@ -840,7 +847,8 @@ def validate(
     dups = _cellcheck.duplicates(frame)
     covered = float(union.area)
     ok = (
-        not bad.any()
+        not crs_problem
+        and not bad.any()
         and len(overlaps) == 0
         and len(gaps) == 0
         and len(slivers) == 0
@@ -861,4 +869,5 @@ def validate(
         n_cells=len(frame),
         sliver_threshold=None if min_area is None else float(min_area),
         nesting_checked=nest is not None or any(c in frame.columns for c in CODE_PARTS),
+        crs_problem=crs_problem,
     )

@@ -40,6 +40,9 @@ class CellValidation:
         Area of the union of the cells, in m².
     area : float
         Area of the district (or of the cells' union, without a district), in m².
+    crs_problem : str
+        Why the coordinates cannot be in the layer's CRS (degrees under a CRS in metres), or
+        empty.
     ok : bool
     """
 
@@ -55,6 +58,7 @@ class CellValidation:
     n_cells: int = 0
     sliver_threshold: float | None = None
     nesting_checked: bool = True
+    crs_problem: str = ""
 
     def _lines(self) -> list[tuple[str, str]]:
         def areas(df: pd.DataFrame) -> str:
@@ -68,7 +72,9 @@ class CellValidation:
             if self.sliver_threshold is None
             else f"{len(self.slivers)} below {self.sliver_threshold:,.0f} m²"
         )
+        crs = [("CRS", self.crs_problem)] if self.crs_problem else []
         return [
+            *crs,
             ("cells", f"{self.n_cells:,}"),
             ("invalid geometries", str(len(self.invalid))),
             ("overlaps", areas(self.overlaps)),

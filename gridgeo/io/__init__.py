@@ -2,12 +2,23 @@
 
 Layers: GeoPackage (``.gpkg``, several layers per file), GeoParquet (``.parquet``), GeoJSON
 (``.geojson``/``.json``) and ESRI Shapefile (``.shp``; zipped shapefiles ``.zip`` for reading).
-Shapefile attribute encodings are detected (``.cpg``, then UTF-8, then GBK/GB18030), and
-every write is atomic: a failed write leaves no partial file and keeps the old one.
+Shapefile attribute encodings come from the ``.cpg`` file or the dBase language id, else are
+detected by evidence (valid UTF-8 is UTF-8; GB18030/Big5 by strict decoding and common
+characters; an ambiguous file raises with the candidates). Truncated or partial shapefiles and
+coordinates that cannot be in the declared CRS are refused with the file and row named.
 
-Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK), Excel, Parquet or
-GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and column, and
-flags bad coordinates in ``coord_status``/``coord_issue`` instead of dropping them.
+Every write is atomic: a failed or killed write (SIGTERM included) leaves no partial or
+temporary file and keeps the old one; files get the user's umask; writers adding layers to one
+GeoPackage are serialised with a file lock; operating-system errors name the target.
+
+Reports: :func:`read_reports` turns a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, Big5), Excel,
+Parquet or GeoJSON export, or a DataFrame, into a point GeoDataFrame. It keeps every row and
+column (codes such as ``001`` stay text), and flags bad coordinates in
+``coord_status``/``coord_issue`` instead of dropping them.
+
+Times: :func:`parse_times` is gridgeo's one time parser (ISO 8601 with offsets, Chinese
+formats, Excel serials, Unix epochs, mixed in one column), converting to one local zone and
+naming every value it cannot read.
 
 PostGIS (needs ``gridgeo[postgis]``): :func:`read_postgis` runs parameterised SQL only;
 :func:`read_postgis_layer`, :func:`read_postgis_reports`, :func:`write_postgis` and
@@ -21,7 +32,6 @@ Large files: :func:`iter_reports` reads a CSV or Parquet export in chunks.
 from __future__ import annotations
 
 import codecs
-import io as _stdio
 import logging
 import os
 import shutil
@@ -34,19 +44,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from gridgeo._validate import require_geodataframe
 from gridgeo.errors import (
     ColumnError,
+    CRSError,
     EncodingError,
     InputFileError,
 )
 from gridgeo.io import _encoding, _reports
-from gridgeo.io._atomic import atomic_fileset, atomic_path
+from gridgeo.io import _guards as _io_guards
+from gridgeo.io import _tables as _io_tables
+from gridgeo.io import _times as _io_times
+from gridgeo.io._atomic import atomic_fileset, atomic_path, file_lock
 
 __all__ = [
+    "ParsedTimes",
     "iter_postgis_reports",
     "iter_reports",
+    "parse_times",
     "read_layer",
     "read_postgis",
     "read_postgis_layer",
@@ -84,8 +101,8 @@ _REPORT_KINDS = {
     ".json": "geojson",
 }
 _REPORT_FORMATS = (
-    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM or GBK), Excel (.xlsx, .xlsm), Parquet (.parquet), "
-    "GeoJSON (.geojson, .json), or a pandas DataFrame"
+    "CSV (.csv, .txt; UTF-8, UTF-8 with BOM, GBK or Big5), Excel (.xlsx, .xlsm), "
+    "Parquet (.parquet), GeoJSON (.geojson, .json), or a pandas DataFrame"
 )
 _OGR_ERRORS = (
     pyogrio.errors.DataSourceError,
@@ -164,18 +181,14 @@ def _shapefile_encoding(dbf: bytes, cpg: str | None, source: str) -> str:
             return named
         logger.warning("%s: .cpg names unknown encoding %r; detecting it instead", source, cpg)
     samples, ldid = _encoding.dbf_samples(dbf)
-    from_ldid = _encoding.ldid_encoding(ldid)
+    from_ldid = _encoding.ldid_encoding(ldid, samples)
     if from_ldid is not None:
         return from_ldid
-    chosen = _encoding.choose_encoding(samples)
-    if chosen is None:
-        msg = (
-            f"cannot decode the attributes of {source!r}: they are neither UTF-8 nor GBK/GB18030. "
-            "Pass the right encoding, e.g. read_layer(path, encoding='big5'), or add a .cpg "
-            "file naming it."
-        )
-        raise EncodingError(msg)
-    return chosen
+    return _encoding.detect_encoding(
+        samples,
+        source=f"the attributes of {source!r}",
+        how="read_layer(path, encoding='GBK') (or 'utf-8', 'big5'), or a .cpg file naming it",
+    )
 
 
 def _user_codec(encoding: str, source: str) -> str:
@@ -231,7 +244,7 @@ def _read_ogr(source: str, layer: str | None, encoding: str | None, path: Path) 
             "encoding='utf-8'."
         )
         raise EncodingError(msg) from err
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as err:
+    except (*_OGR_ERRORS, OSError, shapely.errors.GEOSException) as err:
         raise _unreadable(path, err, _LAYER_FORMATS) from err
 
 
@@ -249,9 +262,11 @@ def read_layer(
         Layer name in a GeoPackage, or shapefile name (without ``.shp``) in a zip. Required
         when the file holds more than one.
     encoding : str, optional
-        Shapefile attribute encoding (``"GBK"``, ``"utf-8"``…). By default it is taken from
-        the ``.cpg`` file, else from the dBase language id, else detected: UTF-8 when the text
-        decodes as UTF-8 without mojibake, otherwise GB18030 (a superset of GBK).
+        Shapefile attribute encoding (``"GBK"``, ``"utf-8"``, ``"big5"``…). By default it is
+        taken from the ``.cpg`` file, else from the dBase language id (when that code page
+        decodes the text), else detected: valid UTF-8 is UTF-8; otherwise GB18030 (a
+        superset of GBK) or Big5, whichever strict reading has more common characters. See
+        docs/errors.md.
 
     Returns
     -------
@@ -261,9 +276,15 @@ def read_layer(
     Raises
     ------
     InputFileError
-        Missing or unreadable file, unknown extension, missing or ambiguous ``layer``.
+        Missing or unreadable file, unknown extension, missing or ambiguous ``layer``, a
+        shapefile whose ``.shx``/``.dbf`` is missing, cut short or from another copy.
     EncodingError
-        Shapefile text that cannot be decoded; pass ``encoding=``.
+        Shapefile text that cannot be decoded, or whose encoding is ambiguous (the candidates
+        are listed); pass ``encoding=``.
+    CRSError
+        Coordinates that cannot be in the declared CRS: beyond ±180/±90 under a geographic
+        CRS, degrees under a projected one, Gauss-Krüger eastings whose zone prefix does not
+        match the EPSG code. The message names the row and the CRS to use.
 
     Examples
     --------
@@ -287,6 +308,14 @@ def read_layer(
             "always UTF-8. Drop encoding=."
         )
         raise InputFileError(msg)
+    gdf = _read_layer_kind(path, kind, layer, codec)
+    _io_guards.guard_layer(gdf, str(path))
+    return gdf
+
+
+def _read_layer_kind(
+    path: Path, kind: str, layer: str | None, codec: str | None
+) -> gpd.GeoDataFrame:
     if kind == "parquet":
         _check_no_layer(layer, path)
         try:
@@ -299,13 +328,15 @@ def read_layer(
                 )
                 raise InputFileError(msg) from err
             raise _unreadable(path, err, _LAYER_FORMATS) from err
-        except OSError as err:
+        except (OSError, shapely.errors.GEOSException) as err:
             raise _unreadable(path, err, _LAYER_FORMATS) from err
     if kind == "zip":
         source, member = _zip_member(path, layer)
+        _io_guards.check_zip_parts(path, member)
         return _read_ogr(source, None, codec or _zip_encoding(path, member), path)
     if kind == "shp":
         _check_no_layer(layer, path)
+        _io_guards.check_file_parts(path)
         return _read_ogr(str(path), None, codec or _file_encoding(path), path)
     if kind == "gpkg":
         try:
@@ -373,7 +404,8 @@ def write_layer(
     Raises
     ------
     InputFileError
-        Unknown extension, missing folder, or the writer failed (the message says why).
+        Unknown extension, missing folder, target is a folder, no permission, disk full, or
+        the writer failed (the message names the target and says why).
     ColumnError
         A Shapefile field name over 10 bytes or a text value over 254 bytes.
     EncodingError
@@ -400,6 +432,9 @@ def write_layer(
     if not target.parent.is_dir():
         msg = f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist."
         raise InputFileError(msg)
+    if target.is_dir():
+        msg = f"cannot write {str(target)!r}: it is a folder; give a file name inside it."
+        raise InputFileError(msg)
     codec = _write_codec(encoding, str(target)) if encoding is not None else None
     if kind != "shp" and codec not in (None, "utf-8"):
         msg = f"encoding={encoding!r} applies to Shapefiles only; {target.suffix} is UTF-8."
@@ -418,13 +453,16 @@ def write_layer(
             with atomic_path(target) as tmp:
                 frame.to_parquet(tmp, index=False)
         elif kind == "gpkg":
-            with atomic_path(target) as tmp:
+            # the lock keeps a second process from replacing the file with a copy taken
+            # before our layer was added (a lost layer)
+            with file_lock(target), atomic_path(target) as tmp:
                 if target.exists():
                     shutil.copyfile(target, tmp)
                 _write_ogr(frame, tmp, driver="GPKG", layer=layer or target.stem)
         else:
             with atomic_path(target) as tmp:
-                _write_ogr(frame, tmp, driver="GeoJSON")
+                # the layer name is the GeoJSON "name" member; default would be the temp name
+                _write_ogr(frame, tmp, driver="GeoJSON", layer=target.stem)
     except _OGR_ERRORS as err:
         msg = f"could not write {str(target)!r}: {err}. Nothing was written."
         raise InputFileError(msg) from err
@@ -460,13 +498,12 @@ def _decode_csv(raw: bytes, encoding: str | None, path: Path) -> str:
         return raw[3:].decode("utf-8", errors="strict")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
-    chosen = _encoding.choose_encoding([raw], complete=True)
-    if chosen is None:
-        msg = (
-            f"cannot decode {str(path)!r}: it is neither UTF-8 nor GBK/GB18030. Pass the "
-            "right encoding, e.g. read_reports(path, encoding='big5')."
-        )
-        raise EncodingError(msg)
+    chosen = _encoding.detect_encoding(
+        [raw],
+        complete=True,
+        source=repr(str(path)),
+        how="read_reports(path, encoding='GBK') (or 'utf-8', 'big5')",
+    )
     return raw.decode(chosen)
 
 
@@ -478,12 +515,14 @@ def _read_table(
     _require_file(path, _REPORT_FORMATS)
     try:
         if kind == "csv":
-            text = _decode_csv(path.read_bytes(), encoding, path)
-            header = pd.read_csv(_stdio.StringIO(text), nrows=0).columns
-            dtype = {c: str for c in text_columns if c in header}
-            return pd.read_csv(_stdio.StringIO(text), dtype=dtype, low_memory=False), None
+            raw = path.read_bytes()
+            text = _decode_csv(raw, encoding, path)
+            data = raw.removeprefix(b"\xef\xbb\xbf")
+            if len(data) != len(text):  # not plain ASCII: give pandas UTF-8 bytes
+                data = text.encode("utf-8")
+            return _io_tables.read_csv_keep_codes(text, text_columns, data=data), None
         if kind == "excel":
-            return pd.read_excel(path, sheet_name=0), None
+            return _io_tables.read_excel_keep_codes(path), None
         if kind == "parquet":
             import pyarrow.parquet as pq
 
@@ -521,10 +560,11 @@ def read_reports(
     lon: str = "lng",
     lat: str = "lat",
     crs: Any = "wgs84",
-    time: str | None = None,
+    time: str | Sequence[str] | None = None,
     id: str | None = None,
     encoding: str | None = None,
     errors: str = "flag",
+    tz: str | None = "Asia/Shanghai",
 ) -> gpd.GeoDataFrame:
     """Read geotagged reports into a point GeoDataFrame, checking every row's coordinates.
 
@@ -537,7 +577,7 @@ def read_reports(
     Parameters
     ----------
     path_or_df : str, PathLike or DataFrame
-        CSV (UTF-8, UTF-8 with BOM or GBK, detected), Excel ``.xlsx`` (first sheet), Parquet
+        CSV (UTF-8, UTF-8 with BOM, GBK or Big5, detected), Excel ``.xlsx`` (first sheet), Parquet
         or GeoParquet, GeoJSON, or a DataFrame/GeoDataFrame (not modified). For GeoJSON,
         GeoParquet and GeoDataFrames the point geometry supplies the coordinates and ``lon``
         and ``lat`` are ignored.
@@ -549,17 +589,25 @@ def read_reports(
         Gauss-Krüger x/y). GCJ-02 and BD-09 are converted to WGS 84. The result is in
         EPSG:4326 (wgs84/gcj02/bd09), EPSG:4490 (cgcs2000) or the given CRS. For geometry
         inputs with a CRS, the default ``"wgs84"`` means "use the file's CRS".
-    time : str, optional
-        Column to parse to datetimes (``"2026/3/5 8:07"``, ``"2026-03-05 08:07:00"``,
-        ``"2026年3月5日 8时7分"``, Excel serial numbers).
+    time : str or list of str, optional
+        Column(s) to parse to naive local datetimes with :func:`parse_times`
+        (``"2026/3/5 8:07"``, ``"2026-03-05 08:07:00"``, ``"2026年3月5日 8时7分"``, ISO 8601
+        with ``+08:00`` or ``Z``, Excel serial days, Unix seconds/milliseconds, mixed in one
+        column). Unreadable values are never silently NaT: see ``errors``.
     id : str, optional
         Column of unique report ids; it becomes the (unnamed) index and stays a column.
         Without it the result has a RangeIndex.
     encoding : str, optional
-        Force the CSV encoding (e.g. ``"GBK"``) instead of detecting it.
+        Force the CSV encoding (e.g. ``"GBK"``) instead of detecting it. Columns whose values
+        look like codes (leading zeros as in ``001``, or 16+ digits) stay text in CSV and Excel.
     errors : {"flag", "raise"}
         ``"flag"`` marks bad rows in ``coord_status``/``coord_issue`` (unparseable times become
-        NaT with a note in ``coord_issue``); ``"raise"`` raises on the first bad rows.
+        NaT with a note in ``coord_issue`` and a logged warning); ``"raise"`` raises on the
+        first bad rows.
+    tz : str or None
+        Local time zone (default ``"Asia/Shanghai"``): times with an offset or ``Z`` and Unix
+        epochs are converted to it, then stored without zone. None keeps wall times as
+        written and epochs in UTC.
 
     Returns
     -------
@@ -572,7 +620,10 @@ def read_reports(
     InputFileError
         Missing file, unknown extension, unreadable file.
     EncodingError
-        A CSV that is not UTF-8 or GBK; pass ``encoding=``.
+        A CSV whose encoding cannot be told (the candidates are listed); pass ``encoding=``.
+    CRSError
+        x/y columns that cannot be in a projected ``crs`` (degrees, a Gauss-Krüger zone prefix
+        that does not match); the message names the row and the CRS to use.
     ColumnError
         ``lon``/``lat``/``time``/``id`` column missing (available columns and likely
         candidates are listed), missing ids, or unparseable times with ``errors="raise"``.
@@ -600,10 +651,12 @@ def read_reports(
     if errors not in ("flag", "raise"):
         msg = f"errors={errors!r} is not allowed; use 'flag' (mark bad rows) or 'raise'."
         raise ValueError(msg)
-    table, geometry, source = _load_reports(path_or_df, encoding, [c for c in (time, id) if c])
+    tz = _io_times.check_tz(tz)
+    times = [time] if isinstance(time, str) else list(time or [])
+    table, geometry, source = _load_reports(path_or_df, encoding, [*times, *([id] if id else [])])
     if geometry is None:
         _reports.require_coordinate_columns(table, lon, lat, source)
-    for arg, column in (("time", time), ("id", id)):
+    for arg, column in [*(("time", t) for t in times), ("id", id)]:
         if column is not None and column not in table.columns:
             shown = ", ".join(map(repr, map(str, table.columns[:30])))
             msg = f"{arg}={column!r} is not a column of {source}. Available columns: {shown}."
@@ -619,12 +672,25 @@ def read_reports(
     out = table.reset_index(drop=True)
     labels = _reports.row_labels(len(out), ids)
     checked, names = _reports.check_rows(out, geometry, lon, lat, out_crs, labels)
+    if out_crs.is_projected and not checked.column_swap:
+        with np.errstate(invalid="ignore"):
+            usable = np.isfinite(checked.x) & np.isfinite(checked.y)
+            usable &= (checked.x != 0) | (checked.y != 0)
+        found = _io_guards.crs_mismatch(
+            np.where(usable, checked.x, np.nan), np.where(usable, checked.y, np.nan), out_crs
+        )
+        if found is not None:
+            reason, row = found
+            msg = (
+                f"the coordinates in {names[0]!r}/{names[1]!r} of {source} cannot be in "
+                f"crs={crs!r} ({out_crs.name}): {labels[row]}: {reason}. Pass the right crs=."
+            )
+            raise CRSError(msg)
     _reports.raise_for_bad_rows(checked, names, source, errors, from_geometry=geometry is not None)
-    notes = (
-        _reports.parse_time_column(out, time, errors, labels, source)
-        if time is not None
-        else np.full(len(out), "", dtype=object)
-    )
+    notes = np.full(len(out), "", dtype=object)
+    for column in times:
+        more = _reports.parse_time_column(out, column, errors, labels, source, tz)
+        notes = _reports.join_notes(notes, more)
     result = _reports.assemble(out, checked, notes, out_crs, convert_from, source)
     if ids is not None:
         result.index = pd.Index(ids.to_numpy())
@@ -657,6 +723,68 @@ def _load_reports(
         f"{type(path_or_df).__name__}. Supported: {_REPORT_FORMATS}."
     )
     raise TypeError(msg)
+
+
+# --- times -------------------------------------------------------------------------------
+
+ParsedTimes = _io_times.ParsedTimes
+
+
+def parse_times(
+    values: pd.Series | Sequence[Any],
+    *,
+    tz: str | None = "Asia/Shanghai",
+    errors: str = "raise",
+    name: str | None = None,
+) -> ParsedTimes:
+    """Parse a column of dates/times as found in case exports, naming every unreadable value.
+
+    Accepts, mixed in one column: datetimes; ISO 8601 with or without an offset or ``Z``
+    (``2026-03-02T08:05:00+08:00``); Chinese formats (``2026年3月2日 8时5分``,
+    ``2026/3/2 8:05``, ``2026.03.02``, ``20260302 080500``, ``20260302080500``); Excel serial
+    days (46083.34 is 2026-03-02 08:09:36); Unix epochs in seconds or milliseconds (years
+    2000–2099). Zoned values and epochs are converted to ``tz`` and stored without a zone;
+    other values are taken as local wall time. Missing values (empty, ``N/A``, ``无`` …) are NaT
+    and are not errors. Every other value that is not a date/time is named by row.
+
+    Parameters
+    ----------
+    values : Series or sequence
+        One column. Its index is kept.
+    tz : str or None
+        The local time zone (IANA name). None keeps wall times and leaves epochs in UTC.
+    errors : {"raise", "report"}
+        ``"raise"`` raises when any value is unreadable; ``"report"`` returns them as NaT
+        and lists them in ``issues``.
+    name : str, optional
+        Column name for messages; default the Series' name.
+
+    Returns
+    -------
+    ParsedTimes
+        ``times`` (naive ``datetime64[ns]``), ``unreadable`` (bool Series) and ``issues``
+        (``"row 3: t='昨天'"`` per unreadable value).
+
+    Raises
+    ------
+    ColumnError
+        With ``errors="raise"``, values that are not dates/times (count, rows and values).
+    ValueError
+        Unknown ``tz`` or ``errors``.
+    TypeError
+        ``values`` is not one column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.Series(["2026-03-02T00:05:00Z", "2026年3月2日 8时5分", 46083.5, "昨天"], name="t")
+    >>> parsed = parse_times(t, errors="report")
+    >>> [str(v) for v in parsed.times]
+    ['2026-03-02 08:05:00', '2026-03-02 08:05:00', '2026-03-02 12:00:00', 'NaT']
+    >>> parsed.issues
+    ("row 3: t='昨天'",)
+    """
+    return _io_times.parse_times_public(values, tz=tz, errors=errors, name=name)
 
 
 # --- PostGIS -----------------------------------------------------------------------------

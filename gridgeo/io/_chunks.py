@@ -47,14 +47,12 @@ def detect_csv_encoding(path: Path, encoding: str | None) -> str:
         return "utf-16"
     if more and b"\n" in sample:
         sample = sample[: sample.rindex(b"\n") + 1]
-    chosen = _encoding.choose_encoding([sample], complete=True)
-    if chosen is None:
-        msg = (
-            f"cannot decode {str(path)!r}: its first {len(sample):,} bytes are neither UTF-8 "
-            "nor GBK/GB18030. Pass the right encoding, e.g. iter_reports(path, encoding='big5')."
-        )
-        raise EncodingError(msg)
-    return chosen
+    return _encoding.detect_encoding(
+        [sample],
+        complete=True,
+        source=repr(str(path)),
+        how="iter_reports(path, encoding='big5')",
+    )
 
 
 def _raw_chunks(

@@ -20,15 +20,15 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from gridgeo._gc import gc_paused
 from gridgeo._validate import require_unique, rows_preview
 from gridgeo.errors import ColumnError, CoordinateError, CRSError
+from gridgeo.io._times import MISSING_TOKENS, parse_times
+
+# the one time parser lives in _io_times; these names stay importable from here
+from gridgeo.io._times import parse_time_value as parse_time_value
+from gridgeo.io._times import parse_times_slow as parse_times_slow
 
 logger = logging.getLogger(__name__)
 
 OK, MISSING, INVALID = "ok", "missing_coords", "invalid_coords"
-
-# Values that mean "no value" in exported tables (compared lower-case, stripped).
-MISSING_TOKENS = frozenset(
-    {"", "n/a", "na", "nan", "null", "none", "nil", "-", "--", "#n/a", "无", "空", "缺失"}
-)
 
 # Mainland China and its seas, for the swapped-coordinate heuristic only: lon 73–136, lat 3–54.
 CHINA_LON = (73.0, 136.0)
@@ -242,207 +242,6 @@ def geometry_coordinates(
     return pd.Series(x), pd.Series(y), wrong, issue
 
 
-# --- time parsing ----------------------------------------------------------------------
-
-_TIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y/%m/%d",
-    "%Y.%m.%d %H:%M:%S",
-    "%Y.%m.%d %H:%M",
-    "%Y.%m.%d",
-    "%Y%m%d%H%M%S",
-    "%Y%m%d %H:%M:%S",
-    "%Y%m%d",
-)
-_CN_TIME = (
-    ("年", "-"),
-    ("月", "-"),
-    ("日", " "),
-    ("号", " "),
-    ("时", ":"),
-    ("点", ":"),
-    ("分", ":"),
-    ("秒", ""),
-    ("：", ":"),
-    ("／", "/"),
-)
-# Texts that _normalise_time_text would change (it is the identity on all others).
-_NEEDS_NORMALISING = "[年月日号时点分秒：／]|\\s\\s|[^\\S ]|[:\\-]$|: | :"
-_EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
-# Excel serial days accepted: 1900-01-01 .. 2199-12-31.
-_SERIAL_RANGE = (1.0, 109_574.0)
-# Whole numbers read as compact dates: yyyymmdd and yyyymmddHHMMSS of years 1900–2099.
-_COMPACT = ((19_000_000, 20_999_999), (19_000_000_000_000, 20_999_999_999_999))
-
-
-def _normalise_time_text(text: str) -> str:
-    out = text.strip()
-    for old, new in _CN_TIME:
-        out = out.replace(old, new)
-    out = " ".join(out.split())
-    return out.rstrip(":-").replace(": ", ":").replace(" :", ":")
-
-
-# The rules, one value at a time: the obviously correct twin of the vectorised parse_times.
-
-
-def _number_rule(number: float) -> tuple[str, Any]:
-    """``("text", compact)``, ``("time", stamp)`` or ``("bad", None)`` for a number."""
-    as_text = f"{number:.0f}" if np.isfinite(number) and float(number).is_integer() else ""
-    if len(as_text) in (8, 14) and as_text[:2] in ("19", "20"):
-        return "text", as_text  # 20260305 or 20260305080700
-    if _SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]:
-        return "time", (_EXCEL_ORIGIN + pd.Timedelta(days=number)).round("s")
-    return "bad", None
-
-
-def _text_rule(text: str) -> Any:
-    for fmt in _TIME_FORMATS:
-        try:
-            stamp = pd.to_datetime(text, format=fmt)
-        except ValueError:
-            continue
-        if not pd.isna(stamp):  # pandas reads some junk (a lone NUL) as NaT, not as an error
-            return stamp
-    return None
-
-
-def _to_float(text: str) -> float | None:
-    try:
-        return float(pd.to_numeric(text))
-    except (ValueError, TypeError):
-        return None
-
-
-def parse_time_value(value: Any) -> tuple[Any, bool]:
-    """Parse one value: ``(Timestamp or NaT, unparseable)``. See :func:`parse_times`."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return pd.NaT, False
-    if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "timetuple"):
-        stamp = pd.Timestamp(value)
-        return (stamp.tz_localize(None) if stamp.tzinfo is not None else stamp), False
-    if isinstance(value, bool | np.bool_):
-        return pd.NaT, True
-    if isinstance(value, int | float | np.integer | np.floating):
-        kind, result = _number_rule(float(value))
-    elif isinstance(value, str):
-        stripped = value.strip()
-        if stripped.lower() in MISSING_TOKENS:
-            return pd.NaT, False
-        number = _to_float(stripped)
-        if number is None:
-            kind, result = "text", _normalise_time_text(stripped)
-        else:
-            kind, result = _number_rule(number)
-    else:
-        kind, result = "text", str(value)
-    if kind == "time":
-        return result, False
-    if kind == "bad":
-        return pd.NaT, True
-    stamp = _text_rule(result)
-    return (pd.NaT, True) if stamp is None else (stamp, False)
-
-
-def parse_times_slow(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Element-by-element :func:`parse_times`, for tests."""
-    pairs = [parse_time_value(v) for v in values.astype(object).to_numpy()]
-    stamps = [p[0] for p in pairs]
-    bad = np.array([p[1] for p in pairs], dtype=bool)
-    out = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object)).to_numpy("datetime64[ns]"))
-    return pd.Series(out.to_numpy(), index=values.index, name=values.name), bad
-
-
-# Vectorised.
-
-
-def _numbers_to_times(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised :func:`_number_rule`: ``(times, compact mask, bad mask)``."""
-    with np.errstate(invalid="ignore"):
-        whole = np.isfinite(numbers) & (numbers == np.floor(numbers))
-        compact = np.zeros(len(numbers), dtype=bool)
-        for low, high in _COMPACT:
-            compact |= whole & (numbers >= low) & (numbers <= high)
-        serial = ~compact & (numbers >= _SERIAL_RANGE[0]) & (numbers <= _SERIAL_RANGE[1])
-    times = np.full(len(numbers), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if serial.any():
-        days = pd.to_timedelta(numbers[serial], unit="D")
-        times[serial] = (_EXCEL_ORIGIN + days).round("s").to_numpy("datetime64[ns]")
-    return times, compact, ~compact & ~serial
-
-
-def _texts_to_times(texts: pd.Series) -> np.ndarray:
-    """Vectorised :func:`_text_rule`; the format of the first value is tried first."""
-    parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
-    if len(texts) == 0:
-        return parsed.to_numpy()
-    first = texts.iloc[0]
-    order = [f for f in _TIME_FORMATS if _parses(first, f)] + list(_TIME_FORMATS)
-    for fmt in dict.fromkeys(order):
-        left = parsed.isna()
-        if not left.any():
-            break
-        attempt = pd.to_datetime(texts[left], format=fmt, errors="coerce")
-        parsed[left] = attempt.astype("datetime64[ns]")
-    return parsed.to_numpy()
-
-
-def _parses(text: str, fmt: str) -> bool:
-    try:
-        pd.to_datetime(text, format=fmt)
-    except ValueError:
-        return False
-    return True
-
-
-def parse_times(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse a column to ``datetime64[ns]``; return ``(times, unparseable mask)``.
-
-    Accepts datetimes, strings in common Chinese formats (``2026/3/5 8:07``,
-    ``2026-03-05 08:07:00``, ``2026年3月5日 8时7分``), compact ``20260305`` and Excel serial day
-    numbers. Missing values become NaT and are not counted as unparseable. Time zones are
-    dropped (local wall time is kept). Same result as :func:`parse_times_slow`, vectorised for
-    numeric and all-text columns.
-    """
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.copy(), np.zeros(len(values), dtype=bool)
-    n = len(values)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        texts = pd.Series(np.full(n, None, dtype=object))
-        todo = np.zeros(n, dtype=bool)
-    elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        stripped = pd.Series(values.astype(object).to_numpy()).str.strip()
-        missing = stripped.isna().to_numpy() | stripped.str.lower().isin(MISSING_TOKENS).to_numpy()
-        numbers = pd.to_numeric(stripped.where(~missing), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan, copy=True
-        )
-        # "nan"/"inf" texts are numbers to float() as well
-        todo = ~missing & np.isnan(numbers)
-        texts = stripped.where(todo)
-        odd = todo & texts.str.contains(_NEEDS_NORMALISING, regex=True, na=False).to_numpy()
-        texts[odd] = texts[odd].map(_normalise_time_text)
-    else:
-        return parse_times_slow(values)
-    times, compact, bad = _numbers_to_times(numbers)
-    bad &= ~np.isnan(numbers)
-    if compact.any():
-        texts[compact] = [f"{v:.0f}" for v in numbers[compact]]
-        todo |= compact
-    if todo.any():
-        times[todo] = _texts_to_times(texts[todo])
-        bad |= todo & np.isnat(times)
-    return pd.Series(times, index=values.index, name=values.name), bad
-
-
 # --- read_reports steps ------------------------------------------------------------
 
 _LON_HINTS = ("lng", "lon", "long", "longitude", "x", "经度", "东经")
@@ -507,22 +306,32 @@ def row_labels(n: int, ids: pd.Series | None) -> list[str]:
 
 
 def parse_time_column(
-    out: pd.DataFrame, time: str, errors: str, labels: list[str], source: str
+    out: pd.DataFrame, time: str, errors: str, labels: list[str], source: str, tz: str | None
 ) -> np.ndarray:
-    times, bad = parse_times(out[time])
+    """Parse ``out[time]`` in place with the one time parser; return a note per row."""
+    times, bad = parse_times(out[time], tz=tz)
     notes = np.full(len(out), "", dtype=object)
     if bad.any():
         raw = out[time].astype(object).to_numpy()
         rows = [f"{labels[i]}: {time}={raw[i]!r}" for i in np.flatnonzero(bad)]
         if errors == "raise":
             msg = (
-                f"column {time!r} of {source} has values that are not dates/times: "
-                f"{rows_preview(rows)}. Use formats like '2026-03-05 08:07:00' or "
-                "'2026/3/5 8:07', or pass errors='flag' to keep them as NaT."
+                f"column {time!r} of {source} has {len(rows)} value(s) that are not "
+                f"dates/times: {rows_preview(rows)}. Use formats like '2026-03-05 08:07:00', "
+                "'2026/3/5 8:07' or ISO 8601 with an offset, or pass errors='flag' to keep "
+                "them as NaT with a note in coord_issue."
             )
             raise ColumnError(msg)
         for i in np.flatnonzero(bad):
             notes[i] = f"{labels[i]}: {time}={raw[i]!r} is not a date/time (set to NaT)"
+        logger.warning(
+            "%s: %d value(s) of column %r are not dates/times (set to NaT, noted in "
+            "coord_issue): %s",
+            source,
+            len(rows),
+            time,
+            rows_preview(rows),
+        )
     out[time] = times
     return notes
 
@@ -590,6 +399,14 @@ def raise_for_bad_rows(
         raise CoordinateError(msg)
 
 
+def join_notes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Row-wise ``"a; b"`` of two object arrays of notes (empty notes left out)."""
+    out = np.asarray(first, dtype=object).copy()
+    for i in np.flatnonzero(np.asarray(second, dtype=object) != ""):
+        out[i] = f"{out[i]}; {second[i]}" if out[i] else second[i]
+    return out
+
+
 def assemble(
     out: pd.DataFrame,
     checked: Checked,
@@ -608,7 +425,7 @@ def assemble(
     if ok.any():
         with gc_paused():
             points[ok] = shapely.points(x, y)
-    issue = ["; ".join(p for p in pair if p) for pair in zip(checked.issue, notes, strict=True)]
+    issue = join_notes(checked.issue, notes)
     replaced = [c for c in ("coord_status", "coord_issue", "geometry") if c in out.columns]
     if replaced:
         logger.info("%s: replacing existing column(s) %s", source, replaced)
