@@ -21,6 +21,7 @@ _TITLES = {
     "ranking": ("网格排名（红旗/黄旗）", "Grid ranking (red/yellow flags)"),
     "workload_community": ("社区工作量", "Workload by community"),
     "ranking_squad": ("中队排名（红旗/黄旗）", "Squad ranking (red/yellow flags)"),
+    "data_problems": ("无法识别的数据", "Unreadable values"),
 }
 
 _HEADERS = {
@@ -73,6 +74,9 @@ _HEADERS = {
     "count": ("案件数", "Reports"),
     "gi_z": ("Gi* z值", "Gi* z"),
     "gi_bin": ("热点等级", "Hotspot class"),
+    "row": ("行", "Row"),
+    "column": ("列", "Column"),
+    "problem": ("问题", "Problem"),
 }
 
 
@@ -94,6 +98,7 @@ _MEASURES = {
     "median_distance_m": ("距离中位数(m)", "Median distance (m)"),
     "population_covered_share": ("人口可达率", "Share of population covered"),
     "red_warnings": ("红色预警数", "Red warnings"),
+    "unreadable_values": ("无法识别的值", "Unreadable values"),
 }
 
 

@@ -60,6 +60,7 @@ SECTIONS = (
     "ranking",
     "workload_community",
     "ranking_squad",
+    "data_problems",
 )
 
 
@@ -260,10 +261,13 @@ def report(
 
     Notes
     -----
-    KPI definitions: a case is *due* when filed in the period and its deadline falls before the
-    period end, or it is already closed; closure rate = closed / due; on-time closure rate =
-    closed by the deadline / due (911 of 972 = 93.72 %). Deadlines run from dispatch, in the
-    category's working hours or days on the calendar; an extension doubles the allowed time.
+    KPI definitions (full text in ``docs/kpis.md``): a case is *due* when filed in the period
+    and its deadline falls before the period end, or it is already closed; closure rate =
+    closed / due; on-time closure rate = closed by the deadline / due (911 of 972 = 93.72 %).
+    Deadlines run from dispatch, in the category's working hours or days on the calendar
+    (calendar hours for emergencies); an approved new deadline (``extended_deadline``)
+    replaces the computed one. Unreadable times and yes/no values are listed by row in the
+    ``data_problems`` section.
 
     Examples
     --------
@@ -282,7 +286,7 @@ def report(
     grid_of_cell = _grid_of_cell(cells, grids)
     ok = assigned["status"].isin(["assigned", "snapped"]) if "status" in assigned else True
     cases = assigned[ok] if not isinstance(ok, bool) else assigned
-    table = _kpi.case_table(cases, cats, calendar=cal)
+    table, problems = _kpi.case_table(cases, cats, calendar=cal)
     period_ts = _period(period, table)
     now_ts = pd.Timestamp(now) if now is not None else period_ts[1]
 
@@ -329,6 +333,7 @@ def report(
     )
     sections["workload_community"] = _by_community(sections["workload"])
     sections["ranking_squad"] = _squad_ranking(grids, cases, table, period_ts, now_ts)
+    sections["data_problems"] = problems
     overall = _kpi.kpis(table, None, period=period_ts, now=now_ts)
     headline = _headline(spatial, overall, sections)
     return CoverageReport(sections=sections, layers=layers, period=period_ts, headline=headline)
@@ -671,6 +676,9 @@ def _headline(
                 if k.startswith(("share", "population"))
             }
         )
+    problems = sections.get("data_problems")
+    if problems is not None and len(problems):
+        head["unreadable_values"] = len(problems)
     warn = sections.get("warnings")
     if warn is not None and len(warn):
         head["red_warnings"] = int((warn["warning"] == "red").sum())

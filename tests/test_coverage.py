@@ -37,7 +37,7 @@ PERIOD = (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
 
 
 def _kpis(cases: pd.DataFrame, calendar: WorkCalendar | None = None, now=None) -> pd.Series:
-    table = _kpi.case_table(cases, CATS, calendar=calendar or WorkCalendar())
+    table, _ = _kpi.case_table(cases, CATS, calendar=calendar or WorkCalendar())
     return _kpi.kpis(table, None, period=PERIOD, now=now or PERIOD[1]).iloc[0]
 
 
@@ -55,19 +55,21 @@ def test_open_late_reopened_extended_and_missing_times() -> None:
         closed_at=[T0 + 2 * H, T0 + 48 * H, pd.NaT, pd.NaT, T0 + 2 * H],
         disposed_at=[T0 + H, T0 + 47 * H, pd.NaT, pd.NaT, T0 + H],
         reopened=[0, 1, 0, 0, 0],
-        extended=[False, False, False, True, False],
+        extended=["否", "否", "", "是", "N"],
+        extended_deadline=[pd.NaT, pd.NaT, pd.NaT, T0 + 25 * H, pd.NaT],
         filed_at=[T0, T0, T0, T0, pd.NaT],  # the last one was never filed
     )
     now = T0 + 24 * H
     k = _kpis(cases, now=now)
     assert k["filed"] == 4  # never-filed case is not in the period's cases
-    # case 3 (open, deadline 4 working h) is due and overdue; case 4 (extended: 8 h) also due
+    # case 3 (open, deadline 4 working h) is due and overdue; case 4 (new deadline Tuesday
+    # 10:00, before the period end) also due
     assert k["due"] == 4
     assert k["closed"] == 2  # case 2 closed after 'now' but before period end counts as closed
     assert k["closed_on_time"] == 1
     assert k["rework"] == 1 and k["extended"] == 1
     assert k["open_now"] == 3  # cases 2 (closed later), 3, 4
-    # case 4's extended deadline (8 working h) is Tuesday 10:00, after 'now' (Tuesday 09:00)
+    # case 4's approved new deadline (Tuesday 10:00) is after 'now' (Tuesday 09:00)
     assert k["overdue_now"] == 2
 
 
@@ -80,12 +82,12 @@ def test_deadline_counts_working_hours_over_weekend() -> None:
         reported_at=[friday] * 2,
         closed_at=[pd.Timestamp("2026-03-09 10:30"), pd.Timestamp("2026-03-09 11:30")],
     )
-    table = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
+    table, _ = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
     assert str(table["deadline"].iloc[0]) == "2026-03-09 11:00:00"  # 1.5 h Fri + 2.5 h Mon
     k = _kpi.kpis(table, None, period=PERIOD, now=PERIOD[1]).iloc[0]
     assert k["closed_on_time"] == 1
     # calendar time: the deadline is Friday 20:00
-    table_cal = _kpi.case_table(cases, CATS, calendar=None)
+    table_cal, _ = _kpi.case_table(cases, CATS, calendar=None)
     assert str(table_cal["deadline"].iloc[0]) == "2026-03-06 20:00:00"
 
 
