@@ -241,6 +241,9 @@ def report(
         Category table with deadlines; default :func:`gridgeo.categories.default_categories`.
     calendar : WorkCalendar, None or "default"
         Workday calendar for deadlines and durations; ``None`` counts calendar time.
+        ``"default"``: :meth:`WorkCalendar.china` (State Council holidays and make-up working
+        days) for a district in mainland China, else weekends only. Office hours are set on
+        the calendar (``WorkCalendar.china(hours=...)``).
     staff : DataFrame, optional
         ``grid_code`` and a row per worker; overrides a ``workers`` column on ``grids``.
     walk_distance : float
@@ -280,7 +283,7 @@ def report(
     require_columns(cells, ["cell_code"], "cells")
     require_positive(walk_distance, "walk_distance")
     cats = default_categories() if categories is None else categories
-    cal = WorkCalendar() if isinstance(calendar, str) else calendar
+    cal = _default_calendar(cells) if isinstance(calendar, str) else calendar
     metric = local_crs(cells)
     mcells = cells.to_crs(metric)
     grid_of_cell = _grid_of_cell(cells, grids)
@@ -511,6 +514,18 @@ def patrol_coverage(
 
 
 # ---------------------------------------------------------------------------- sections
+def _default_calendar(cells: gpd.GeoDataFrame) -> WorkCalendar:
+    """The Chinese calendar for a district in mainland China, else weekends only."""
+    from gridgeo._china import inside_china
+
+    if cells.empty:
+        return WorkCalendar()
+    centre = cells.geometry.union_all().envelope.centroid
+    lonlat = gpd.GeoSeries([centre], crs=cells.crs).to_crs(4326).iloc[0]
+    china = bool(inside_china(np.array([lonlat.x]), np.array([lonlat.y]))[0])
+    return WorkCalendar.china() if china else WorkCalendar()
+
+
 def _grid_of_cell(cells: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> pd.Series | None:
     if "grid_code" in cells.columns:
         return pd.Series(cells["grid_code"].to_numpy(), index=cells["cell_code"].to_numpy())
