@@ -30,7 +30,7 @@ NOW = pd.Timestamp("2026-03-07 12:00")
 CODES = {
     "E0101": (4.0, "working_hours"),
     "E0102": (1.0, "working_days"),
-    "E0503": (1.0, "hours"),
+    "E0403": (1.0, "hours"),
 }
 YES = ["是", "有", "Y", "yes", "已", " TRUE ", 1]
 NO = ["否", "无", "N", "no", "未", "false", 0]
@@ -346,7 +346,7 @@ def test_extension_replaces_deadline() -> None:
 
 def test_emergency_runs_on_calendar_time() -> None:
     friday = pd.Timestamp("2026-03-06 17:20")
-    for code in ("E0503",):
+    for code in ("E0403",):
         frame = pd.DataFrame({"category_code": [code], "filed_at": [friday]})
         table, _ = _kpi.case_table(frame, CATS, calendar=CAL)
         assert table["deadline"].iloc[0] == friday + pd.Timedelta(hours=1)
