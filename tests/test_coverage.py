@@ -41,12 +41,23 @@ def _kpis(cases: pd.DataFrame, calendar: WorkCalendar | None = None, now=None) -
     return _kpi.kpis(table, None, period=PERIOD, now=now or PERIOD[1]).iloc[0]
 
 
-def test_published_on_time_closure_rate_911_of_972() -> None:
-    closed = [T0 + 2 * H] * 911 + [T0 + 30 * H] * 61  # 61 closed the next day: late
-    k = _kpis(_cases(972, closed_at=closed))
-    assert (k["due"], k["closed"], k["closed_on_time"]) == (972, 972, 911)
-    assert round(k["on_time_closure_rate"] * 100, 2) == 93.72
-    assert k["closure_rate"] == 1.0
+def test_published_monthly_bulletin_996_972_911_737() -> None:
+    # a city's published December figures: 立案 996, 应结案 972, 结案 911 (结案率 93.72 %),
+    # 按期结案 737 (按期结案率 75.82 %). Rebuilt case by case: 24 filed cases are neither
+    # closed nor past their deadline (not due), 61 due cases are open past their deadline,
+    # 174 were closed late and 737 on time.
+    long_deadline = CATS.loc["E0303"]  # illegal construction: 20 working days
+    assert long_deadline["deadline"] >= 20
+    codes = ["E0303"] * 24 + ["E0101"] * 972
+    closed = [pd.NaT] * 24 + [T0 + 2 * H] * 737 + [T0 + 30 * H] * 174 + [pd.NaT] * 61
+    cases = _cases(996, category_code=codes, closed_at=closed, disposed_at=closed)
+    period = (PERIOD[0], T0 + 48 * H)
+    table, _ = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
+    k = _kpi.kpis(table, None, period=period, now=period[1]).iloc[0]
+    assert (k["filed"], k["due"], k["closed"], k["closed_on_time"]) == (996, 972, 911, 737)
+    assert round(k["closure_rate"] * 100, 2) == 93.72
+    assert round(k["on_time_closure_rate"] * 100, 2) == 75.82
+    assert k["overdue_now"] == 61
 
 
 def test_open_late_reopened_extended_and_missing_times() -> None:
