@@ -22,7 +22,7 @@ import shapely
 
 from gridgeo import _kpi
 from gridgeo._atomic import atomic_path
-from gridgeo._calendar import WorkCalendar
+from gridgeo._calendar import CalendarYearWarning, WorkCalendar
 from gridgeo._network import network_distance, straight_distance
 from gridgeo._report_text import (
     _TITLES,
@@ -44,7 +44,14 @@ from gridgeo._validate import (
 from gridgeo.categories import default_categories
 from gridgeo.crs import local_crs
 
-__all__ = ["CoverageReport", "WorkCalendar", "patrol_coverage", "report", "service_coverage"]
+__all__ = [
+    "CalendarYearWarning",
+    "CoverageReport",
+    "WorkCalendar",
+    "patrol_coverage",
+    "report",
+    "service_coverage",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -26,10 +26,12 @@ CATS = default_categories()
 CAL = WorkCalendar(holidays=["2026-03-05"], workdays=["2026-03-08"])
 PERIOD = (pd.Timestamp("2026-03-02"), pd.Timestamp("2026-03-09"))
 NOW = pd.Timestamp("2026-03-07 12:00")
-# one category per time basis: working hours, working days, calendar hours (emergency)
+# one category per time basis: working hours, working days, calendar hours (emergency), and a
+# long deadline (illegal construction) that often ends after the period
 CODES = {
     "E0101": (4.0, "working_hours"),
     "E0102": (1.0, "working_days"),
+    "E0303": (20.0, "working_days"),
     "E0403": (1.0, "hours"),
 }
 YES = ["是", "有", "Y", "yes", "已", " TRUE ", 1]
