@@ -112,6 +112,8 @@ class CoverageReport:
         lines += [f"  {k}: {_fmt(v, k)}" for k, v in self.headline.items()]
         filled = [k for k, v in self.sections.items() if len(v)]
         lines.append(f"  sections: {', '.join(filled)}")
+        if self.notes:
+            lines.append(f"  empty or not computed: {', '.join(self.notes)}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -129,12 +131,13 @@ class CoverageReport:
         Examples
         --------
         >>> rep = _tiny_report()
-        >>> sorted(rep.to_dict())[:3]
-        ['headline', 'period', 'sections']
+        >>> sorted(rep.to_dict())
+        ['headline', 'notes', 'period', 'sections']
         """
         return {
             "period": [t.isoformat() for t in self.period],
             "headline": {k: _plain(v) for k, v in self.headline.items()},
+            "notes": {k: _note(v, 1) for k, v in self.notes.items()},
             "sections": {
                 k: [{c: _plain(x) for c, x in r.items()} for r in _flat(v).to_dict("records")]
                 for k, v in self.sections.items()
