@@ -122,6 +122,4 @@ def test_numeric_codes_need_a_kind() -> None:
 def test_default_table_maps_to_itself() -> None:
     m = map_to_standard(TABLE)
     assert m.unmapped == ()
-    assert m.table.set_index("code")["class_code"].equals(
-        TABLE["class_code"].rename_axis("code")
-    )
+    assert m.table.set_index("code")["class_code"].equals(TABLE["class_code"].rename_axis("code"))
