@@ -622,7 +622,8 @@ def _default_calendar(cells: gpd.GeoDataFrame) -> WorkCalendar:
 
     if cells.empty:
         return WorkCalendar()
-    centre = cells.geometry.union_all().envelope.centroid
+    minx, miny, maxx, maxy = cells.total_bounds
+    centre = shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)
     lonlat = gpd.GeoSeries([centre], crs=cells.crs).to_crs(4326).iloc[0]
     china = bool(inside_china(np.array([lonlat.x]), np.array([lonlat.y]))[0])
     return WorkCalendar.china() if china else WorkCalendar()
