@@ -401,3 +401,21 @@ def test_parse_flags_defaults_and_options() -> None:
     assert values.tolist()[0] == "是"  # input untouched
     flags, bad = parse_flags(pd.Series([np.nan, None, "-", "hmm"]))
     assert flags.isna().all() and bad.tolist() == [False, False, False, True]
+
+
+_flag_values = st.sampled_from(
+    [*YES, *NO, None, float("nan"), "", " 是 ", "maybe", True, False, 2, "YES", "n/a", "-"]
+)
+
+
+@given(st.lists(_flag_values, max_size=30))
+def test_parse_flags_equals_per_value_rule(values: list) -> None:
+    from gridgeo._flags import FALSE_VALUES, TRUE_VALUES, _read_one
+
+    yes = {str(v).strip().lower() for v in TRUE_VALUES}
+    no = {str(v).strip().lower() for v in FALSE_VALUES}
+    series = pd.Series(values, dtype=object)
+    flags, bad = parse_flags(series)
+    want = [_read_one(v, yes, no) for v in values]
+    assert flags.tolist() == [{0: pd.NA, 1: True, 2: False, 3: pd.NA}[w] for w in want]
+    assert bad.tolist() == [w == 3 for w in want]
