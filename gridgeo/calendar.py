@@ -13,19 +13,35 @@ days. Then, for arrays of timestamps, vectorised:
   "2 working days" after Monday 10:00 is Wednesday 10:00 when no holiday intervenes.
 
 Weekends, public holidays and make-up working days (调休: a Saturday or Sunday that is worked)
-are configurable. Calendar time (``"hours"``, ``"days"``) simply adds a timedelta.
+are configurable. :meth:`WorkCalendar.china` takes them from the maintained ``chinesecalendar``
+package (module ``chinese_calendar``), which lists the State Council's public holidays *and*
+make-up working days year by year. A date in a year the calendar does not know raises a
+:class:`CalendarYearWarning` naming the year; that year is then counted with weekends only.
+Calendar time (``"hours"``, ``"days"``) simply adds a timedelta.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["WorkCalendar"]
+__all__ = ["CalendarYearWarning", "WorkCalendar"]
+
+
+class CalendarYearWarning(UserWarning):
+    """A date falls in a year whose public holidays and make-up working days are not known.
+
+    Deadlines and working times in that year are counted with weekends only (no holidays),
+    which can be wrong by days around Spring Festival and National Day. Update the
+    ``chinesecalendar`` package, or pass the year's ``holidays=`` and ``workdays=``.
+    """
+
 
 _MIN_PER_DAY = 24 * 60
 
@@ -54,6 +70,11 @@ class WorkCalendar:
         Public holidays (not worked even on a weekday).
     workdays : iterable of dates
         Make-up working days (调休) that are worked although they fall on a weekend.
+    years : iterable of int, optional
+        Years for which ``holidays`` and ``workdays`` are complete. Dates in other years raise
+        a :class:`CalendarYearWarning`. None (default): no check.
+    source : str
+        Where the holidays come from (shown in reports).
 
     Examples
     --------
@@ -69,10 +90,14 @@ class WorkCalendar:
     weekend: tuple[int, ...] = (5, 6)
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
+    years: frozenset[int] | None = None
+    source: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", _as_dates(self.holidays))
         object.__setattr__(self, "workdays", _as_dates(self.workdays))
+        if self.years is not None:
+            object.__setattr__(self, "years", frozenset(int(y) for y in self.years))
         bounds = [(_to_minutes(a), _to_minutes(b)) for a, b in self.hours]
         last = 0
         for a, b in bounds:
@@ -83,6 +108,71 @@ class WorkCalendar:
         if not bounds:
             msg = "a work calendar needs at least one office period."
             raise ValueError(msg)
+
+    @classmethod
+    def china(
+        cls,
+        *,
+        hours: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("14:00", "17:30")),
+    ) -> WorkCalendar:
+        """The mainland-China calendar: State Council holidays and make-up working days.
+
+        Holidays and 调休 working days come from the ``chinesecalendar`` package (a core
+        dependency of gridgeo), which covers the years the State Council has announced
+        (2004 up to the year of the installed release). Dates in other years raise a
+        :class:`CalendarYearWarning` naming the year.
+
+        Parameters
+        ----------
+        hours : tuple of (start, end) pairs
+            Office periods of a working day (``"HH:MM"``); default 08:30–12:00, 14:00–17:30.
+
+        Returns
+        -------
+        WorkCalendar
+
+        Examples
+        --------
+        >>> cal = WorkCalendar.china()
+        >>> days = pd.to_datetime(["2026-10-01", "2026-10-10", "2026-02-17"])
+        >>> cal.is_workday(days).tolist()  # National Day, make-up Saturday, Spring Festival
+        [False, True, False]
+        """
+        holidays, workdays, years, version = _chinese_dates()
+        return cls(
+            hours=hours,
+            holidays=holidays,
+            workdays=workdays,
+            years=years,
+            source=f"chinesecalendar {version} (State Council holiday notices)",
+        )
+
+    def __repr__(self) -> str:
+        hours = ", ".join(f"{a}–{b}" for a, b in self.hours)
+        years = f"{min(self.years)}–{max(self.years)}" if self.years else "unchecked"
+        return (
+            f"WorkCalendar(hours={hours}; weekend={self.weekend}; {len(self.holidays)} holidays, "
+            f"{len(self.workdays)} make-up workdays; years {years}"
+            + (f"; {self.source})" if self.source else ")")
+        )
+
+    def _check_years(self, *times: pd.DatetimeIndex) -> None:
+        if self.years is None:
+            return
+        seen: set[int] = set()
+        for t in times:
+            valid = t[~t.isna()]
+            seen.update(int(y) for y in np.unique(valid.year))
+        unknown = sorted(seen - self.years)
+        if unknown:
+            known = f"{min(self.years)}–{max(self.years)}" if self.years else "none"
+            msg = (
+                f"public holidays and make-up working days of {unknown} are not known to this "
+                f"calendar (known: {known}; {self.source or 'user-given'}); those years are "
+                "counted with weekends only. Update chinesecalendar, or pass the year's "
+                "holidays= and workdays= to WorkCalendar."
+            )
+            warnings.warn(msg, CalendarYearWarning, stacklevel=3)
 
     # -- the piecewise-linear day clock -------------------------------------------------
     @property
@@ -114,6 +204,10 @@ class WorkCalendar:
         days = pd.DatetimeIndex(
             pd.to_datetime(list(dates) if not isinstance(dates, pd.DatetimeIndex) else dates)
         ).normalize()
+        self._check_years(days)
+        return self._is_workday(days)
+
+    def _is_workday(self, days: pd.DatetimeIndex) -> np.ndarray:
         work = ~np.isin(days.day_of_week, self.weekend)
         if self.holidays:
             work &= ~days.isin(pd.DatetimeIndex(sorted(self.holidays)))
@@ -129,7 +223,7 @@ class WorkCalendar:
         last = (valid.max() if len(valid) else first).normalize()
         first -= pd.Timedelta(days=1)
         days = pd.date_range(first, last + pd.Timedelta(days=extra_days + 2), freq="D")
-        work = self.is_workday(days)
+        work = self._is_workday(days)
         per_day = np.where(work, self._knots[1][-1], 0.0)
         cumulative = np.concatenate([[0.0], np.cumsum(per_day)])
         return first, work, cumulative
@@ -165,6 +259,7 @@ class WorkCalendar:
         a = pd.DatetimeIndex(pd.to_datetime(start))
         b = pd.DatetimeIndex(pd.to_datetime(end))
         both = a.append(b)
+        self._check_years(both)
         first, work, cumulative = self._table(both, 0)
         return self._clock(b, first, work, cumulative) - self._clock(a, first, work, cumulative)
 
@@ -225,6 +320,7 @@ class WorkCalendar:
             target = self._clock(s[working], first, work, cumulative) + minutes[working]
             due = self._inverse(target, first, work, cumulative)
             result[working] = np.maximum(due, np.asarray(s[working], dtype="datetime64[ns]"))
+            self._check_years(s[working], pd.DatetimeIndex(result[working]))
         return pd.DatetimeIndex(result)
 
     def _inverse(
@@ -248,3 +344,15 @@ class WorkCalendar:
 
 def _as_dates(values: Iterable) -> frozenset[dt.date]:
     return frozenset(pd.Timestamp(v).date() for v in values)
+
+
+@cache
+def _chinese_dates() -> tuple[frozenset[dt.date], frozenset[dt.date], frozenset[int], str]:
+    """Holidays, make-up working days, covered years and version of ``chinesecalendar``."""
+    import chinese_calendar
+
+    holidays = frozenset(chinese_calendar.holidays)
+    workdays = frozenset(chinese_calendar.workdays)
+    years = frozenset(d.year for d in holidays)
+    version = str(getattr(chinese_calendar, "__version__", "?"))
+    return holidays, workdays, years, version

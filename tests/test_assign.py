@@ -438,7 +438,7 @@ def test_large_coordinates_boundary_is_exact():
 def _routing_reports() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "category_code": ["E0101", "C0101", "C0101", "E0501", "E0401", "XXXX", None],
+            "category_code": ["E0101", "C0101", "C0101", "E0401", "E0501", "XXXX", None],
             "severity": [1, 1, 1, 1, 3, 1, 1],
             "owner_known": [True, False, True, True, True, True, True],
             "grid_code": ["G1", "G1", "G1", "G2", "G2", "G2", pd.NA],

@@ -626,7 +626,7 @@ ROWS: dict[str, Row] = {
         ("a.kml", "'.kml'"),
     ),
     "OUT-06": Row(_map_name, None, ("&lt;script&gt;x()",)),
-    "OUT-07": Row(_excel_formula, None, ("warning_reason",), xfail=OWNED),
+    "OUT-07": Row(_excel_formula, None, ("warning_reason",)),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridgeo.calendar import WorkCalendar
+from gridgeo.calendar import CalendarYearWarning, WorkCalendar
 
 CAL = WorkCalendar(holidays=["2026-10-01", "2026-10-02"], workdays=["2026-10-10"])
 
@@ -100,3 +100,85 @@ def test_bad_calendar(kwargs: dict, match: str) -> None:
 def test_bad_unit() -> None:
     with pytest.raises(ValueError, match="'weeks' is not one of"):
         CAL.add(pd.to_datetime(["2026-09-30"]), 1, "weeks")
+
+
+# ---------------------------------------------------- the Chinese calendar (chinesecalendar)
+CHINA = WorkCalendar.china()
+
+
+def test_china_national_day_spring_festival_and_makeup_saturday() -> None:
+    days = pd.to_datetime(
+        [
+            "2026-10-01",  # National Day (Thursday)
+            "2026-10-07",  # last day of the Golden Week (Wednesday)
+            "2026-10-08",  # back to work
+            "2026-10-10",  # make-up working Saturday
+            "2026-09-20",  # make-up working Sunday
+            "2026-02-17",  # Spring Festival (Tuesday)
+            "2026-02-23",  # Spring Festival break (Monday)
+            "2026-02-14",  # make-up working Saturday before Spring Festival
+            "2026-02-28",  # make-up working Saturday after it
+            "2026-03-07",  # an ordinary Saturday
+        ]
+    )
+    assert CHINA.is_workday(days).tolist() == [
+        False, False, True, True, True, False, False, True, True, False,
+    ]  # fmt: skip
+
+
+def test_china_deadline_skips_golden_week_and_counts_makeup_saturday() -> None:
+    start = pd.to_datetime(["2026-09-30 16:30", "2026-10-09 16:30"])
+    due = CHINA.add(start, [2, 1], ["working_hours", "working_days"])
+    # 1 h on Sep 30, holidays Oct 1-7, 1 h on Oct 8; Friday + 1 working day = make-up Saturday
+    assert [str(t) for t in due] == ["2026-10-08 09:30:00", "2026-10-10 16:30:00"]
+    # the same on a calendar that knows no holidays would be Oct 1 09:30
+    assert str(WorkCalendar().add(start[:1], 2, "working_hours")[0]) == "2026-10-01 09:30:00"
+
+
+def test_china_spring_festival_working_minutes() -> None:
+    a = pd.to_datetime(["2026-02-13 17:00"])  # Friday before the make-up Saturday
+    b = pd.to_datetime(["2026-02-24 09:30"])  # first working day after the break
+    # 30 min Friday + 7 h on Saturday Feb 14 + 1 h on Feb 24
+    assert CHINA.working_minutes(a, b).tolist() == [30 + 7 * 60 + 60]
+
+
+def test_year_not_covered_warns_naming_the_year() -> None:
+    late = pd.to_datetime([f"{max(CHINA.years) + 1}-01-05 10:00"])
+    with pytest.warns(CalendarYearWarning, match=str(max(CHINA.years) + 1)):
+        CHINA.add(late, 4, "working_hours")
+    with pytest.warns(CalendarYearWarning, match="2003"):
+        CHINA.is_workday(pd.to_datetime(["2003-05-01"]))
+    # a deadline that runs into an unknown year warns as well
+    with pytest.warns(CalendarYearWarning, match=str(max(CHINA.years) + 1)):
+        CHINA.add(pd.to_datetime([f"{max(CHINA.years)}-12-31 16:00"]), 4, "working_hours")
+
+
+def test_china_working_hours_are_settable() -> None:
+    cal = WorkCalendar.china(hours=(("09:00", "12:00"), ("13:00", "18:00")))
+    assert cal.hours_per_day == 8.0
+    assert cal.years == CHINA.years and cal.holidays == CHINA.holidays
+    start = pd.to_datetime(["2026-03-02 17:00"])
+    assert str(cal.add(start, 2, "working_hours")[0]) == "2026-03-03 10:00:00"
+    assert "chinesecalendar" in repr(cal)
+
+
+def test_chinese_dates_come_from_the_library() -> None:
+    import chinese_calendar
+
+    assert CHINA.holidays == frozenset(chinese_calendar.holidays)
+    assert CHINA.workdays == frozenset(chinese_calendar.workdays)
+    sample = pd.date_range("2025-01-01", "2026-10-31", freq="D")
+    want = [chinese_calendar.is_workday(d.date()) for d in sample]
+    assert CHINA.is_workday(sample).tolist() == want
+
+
+def test_report_default_calendar_is_chinese_in_china_only() -> None:
+    import geopandas as gpd
+    from shapely import box
+
+    from gridgeo import coverage
+
+    beijing = gpd.GeoDataFrame(geometry=[box(116.39, 39.90, 116.40, 39.91)], crs=4326)
+    paris = gpd.GeoDataFrame(geometry=[box(2.35, 48.85, 2.36, 48.86)], crs=4326)
+    assert coverage._default_calendar(beijing).holidays == CHINA.holidays
+    assert coverage._default_calendar(paris.to_crs(3857)).holidays == frozenset()

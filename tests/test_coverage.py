@@ -38,16 +38,27 @@ PERIOD = (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-04-01"))
 
 
 def _kpis(cases: pd.DataFrame, calendar: WorkCalendar | None = None, now=None) -> pd.Series:
-    table = _kpi.case_table(cases, CATS, calendar=calendar or WorkCalendar())
+    table, _ = _kpi.case_table(cases, CATS, calendar=calendar or WorkCalendar())
     return _kpi.kpis(table, None, period=PERIOD, now=now or PERIOD[1]).iloc[0]
 
 
-def test_published_on_time_closure_rate_911_of_972() -> None:
-    closed = [T0 + 2 * H] * 911 + [T0 + 30 * H] * 61  # 61 closed the next day: late
-    k = _kpis(_cases(972, closed_at=closed))
-    assert (k["due"], k["closed"], k["closed_on_time"]) == (972, 972, 911)
-    assert round(k["on_time_closure_rate"] * 100, 2) == 93.72
-    assert k["closure_rate"] == 1.0
+def test_published_monthly_bulletin_996_972_911_737() -> None:
+    # a city's published December figures: 立案 996, 应结案 972, 结案 911 (结案率 93.72 %),
+    # 按期结案 737 (按期结案率 75.82 %). Rebuilt case by case: 24 filed cases are neither
+    # closed nor past their deadline (not due), 61 due cases are open past their deadline,
+    # 174 were closed late and 737 on time.
+    long_deadline = CATS.loc["E0303"]  # illegal construction: 20 working days
+    assert long_deadline["deadline"] >= 20
+    codes = ["E0303"] * 24 + ["E0101"] * 972
+    closed = [pd.NaT] * 24 + [T0 + 2 * H] * 737 + [T0 + 30 * H] * 174 + [pd.NaT] * 61
+    cases = _cases(996, category_code=codes, closed_at=closed, disposed_at=closed)
+    period = (PERIOD[0], T0 + 48 * H)
+    table, _ = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
+    k = _kpi.kpis(table, None, period=period, now=period[1]).iloc[0]
+    assert (k["filed"], k["due"], k["closed"], k["closed_on_time"]) == (996, 972, 911, 737)
+    assert round(k["closure_rate"] * 100, 2) == 93.72
+    assert round(k["on_time_closure_rate"] * 100, 2) == 75.82
+    assert k["overdue_now"] == 61
 
 
 def test_open_late_reopened_extended_and_missing_times() -> None:
@@ -56,19 +67,21 @@ def test_open_late_reopened_extended_and_missing_times() -> None:
         closed_at=[T0 + 2 * H, T0 + 48 * H, pd.NaT, pd.NaT, T0 + 2 * H],
         disposed_at=[T0 + H, T0 + 47 * H, pd.NaT, pd.NaT, T0 + H],
         reopened=[0, 1, 0, 0, 0],
-        extended=[False, False, False, True, False],
+        extended=["否", "否", "", "是", "N"],
+        extended_deadline=[pd.NaT, pd.NaT, pd.NaT, T0 + 25 * H, pd.NaT],
         filed_at=[T0, T0, T0, T0, pd.NaT],  # the last one was never filed
     )
     now = T0 + 24 * H
     k = _kpis(cases, now=now)
     assert k["filed"] == 4  # never-filed case is not in the period's cases
-    # case 3 (open, deadline 4 working h) is due and overdue; case 4 (extended: 8 h) also due
+    # case 3 (open, deadline 4 working h) is due and overdue; case 4 (new deadline Tuesday
+    # 10:00, before the period end) also due
     assert k["due"] == 4
     assert k["closed"] == 2  # case 2 closed after 'now' but before period end counts as closed
     assert k["closed_on_time"] == 1
     assert k["rework"] == 1 and k["extended"] == 1
     assert k["open_now"] == 3  # cases 2 (closed later), 3, 4
-    # case 4's extended deadline (8 working h) is Tuesday 10:00, after 'now' (Tuesday 09:00)
+    # case 4's approved new deadline (Tuesday 10:00) is after 'now' (Tuesday 09:00)
     assert k["overdue_now"] == 2
 
 
@@ -81,12 +94,12 @@ def test_deadline_counts_working_hours_over_weekend() -> None:
         reported_at=[friday] * 2,
         closed_at=[pd.Timestamp("2026-03-09 10:30"), pd.Timestamp("2026-03-09 11:30")],
     )
-    table = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
+    table, _ = _kpi.case_table(cases, CATS, calendar=WorkCalendar())
     assert str(table["deadline"].iloc[0]) == "2026-03-09 11:00:00"  # 1.5 h Fri + 2.5 h Mon
     k = _kpi.kpis(table, None, period=PERIOD, now=PERIOD[1]).iloc[0]
     assert k["closed_on_time"] == 1
     # calendar time: the deadline is Friday 20:00
-    table_cal = _kpi.case_table(cases, CATS, calendar=None)
+    table_cal, _ = _kpi.case_table(cases, CATS, calendar=None)
     assert str(table_cal["deadline"].iloc[0]) == "2026-03-06 20:00:00"
 
 

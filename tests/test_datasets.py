@@ -299,7 +299,7 @@ def test_reports_daily_and_weekly_rhythm(reports: pd.DataFrame) -> None:
     assert (hour.between(2, 4)).mean() < 0.02
     assert (hour.between(8, 10)).mean() > 0.15
     assert (hour.between(18, 21)).mean() > 0.15
-    vending = reports["category_code"].isin(["E0401", "E0405"])
+    vending = reports["category_code"].isin(["E0501", "E0505"])
     assert hour[vending].between(17, 22).mean() > hour[~vending].between(17, 22).mean() + 0.15
     weekday = reports["reported_at"].dt.day_of_week
     per_day = reports.groupby([reports["reported_at"].dt.date, weekday]).size()

@@ -110,7 +110,10 @@ def test_default_categories_table() -> None:
     table = default_categories()
     assert table.index.is_unique
     assert set(table["kind"]) == {"event", "component"}
-    assert set(table["deadline_unit"]) <= {"working_hours", "working_days"}
+    emergency = table["class_name"].eq("突发事件") & table["kind"].eq("event")
+    # emergencies run on calendar time, everything else on working time
+    assert set(table.loc[emergency, "deadline_unit"]) == {"hours"}
+    assert set(table.loc[~emergency, "deadline_unit"]) <= {"working_hours", "working_days"}
     # exposed garbage must be handled within 4 working hours
     assert table.loc["E0101", "name"] == "暴露垃圾"
     assert table.loc["E0101", "deadline"] == 4.0

@@ -226,6 +226,123 @@ def test_permutation_pvalues_agree_with_esda_in_distribution():
     assert sig.any() and (hs.gistar(cells, "v")["gi_p"][sig] < 0.05).mean() > 0.8
 
 
+def test_pseudo_p_formula_on_known_counts():
+    # p = min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (P + 1)), ties in both tails
+    at_least = np.array([99, 0, 3, 60, 99, 10])
+    at_most = np.array([0, 99, 97, 50, 99, 89])  # 4th: 11 ties; 5th: all tied (constant)
+    p = _gistar.pseudo_p(at_least, at_most, 99)
+    np.testing.assert_array_equal(p, [0.02, 0.02, 0.08, 1.0, 1.0, 0.22])
+    # one-sided-tie formulas give other answers on the tied cases
+    old = np.minimum(1.0, 2.0 * (np.minimum(at_least, 99 - at_least) + 1) / 100)
+    assert old[4] == 0.02 and p[4] == 1.0
+
+
+def _slow_at_most(y, s, k, permutations, seed):
+    """Twin: per-cell loop counting simulated neighbour sums <= the observed one."""
+    n = len(y)
+    kp = (np.rint(k) - 1).astype(int)
+    width = kp.max() + 1
+    rng = np.random.default_rng(seed)
+    draws = [rng.choice(n, size=width, replace=False) for _ in range(permutations)]
+    smaller = np.zeros(n, dtype=int)
+    for i in range(n):
+        obs = s[i] - y[i]
+        for d in draws:
+            others = [j for j in d if j != i][: kp[i]]
+            smaller[i] += y[others].sum() <= obs
+    return smaller
+
+
+def test_permutation_p_counts_ties_toward_both_tails():
+    cells = fishnet(7, 7)
+    y = np.zeros(49)
+    y[[0, 1, 7, 8, 30]] = [3, 2, 2, 1, 1]
+    cells["count"] = y
+    with pytest.warns(_gistar.SparseValuesWarning, match="zero"):
+        out = hs.gistar(cells, "count", permutations=99, seed=4, fdr=False)
+    w = _weights.contiguity(np.asarray(cells.geometry.values))
+    s, k = _weights.sparse_sums(w, y)
+    ge = _slow_permutation_counts(y, s, k, 99, seed=4)
+    le = _slow_at_most(y, s, k, 99, seed=4)
+    assert ((ge + le) > 99).any()  # there are ties
+    want = np.minimum(1.0, 2 * (np.minimum(ge, le) + 1) / 100)
+    np.testing.assert_array_equal(out["gi_p"].to_numpy(), want)
+
+
+def _sparse_counts(nx=20, ny=20, seed=0):
+    cells = fishnet(nx, ny)
+    rng = np.random.default_rng(seed)
+    y = np.zeros(nx * ny)
+    hot = [r * nx + c for r in range(3) for c in range(3)]
+    y[hot] = rng.integers(4, 9, len(hot))
+    y[rng.choice(nx * ny, 15, replace=False)] += 1
+    cells["count"] = y
+    return cells
+
+
+@pytest.mark.parametrize("null", ["values", "multinomial"])
+def test_sparse_counts_no_cold_spot_among_empty_cells(null):
+    cells = _sparse_counts()
+    y = cells["count"].to_numpy()
+    w = _weights.contiguity(np.asarray(cells.geometry.values))
+    s, _ = _weights.sparse_sums(w, y)
+    empty_area = s == 0  # the cell and all its neighbours are empty
+    assert empty_area.sum() > 200
+    with pytest.warns() if null == "values" else pywarnings.catch_warnings():
+        out = hs.gistar(
+            cells, "count", permutations=499 if null == "values" else 0, null=null, fdr=False
+        )
+    assert (out["gi_bin"][empty_area] >= 0).all()
+    assert (out["gi_p"][empty_area] > 0.10).all()
+    assert (out["gi_bin"].iloc[[0, 1, 20, 21]] > 0).all()  # the cluster is still hot
+
+
+def test_constant_input_gives_p_one():
+    cells = fishnet(6, 6).assign(count=3)
+    for kwargs in ({}, {"permutations": 99}, {"null": "multinomial"}):
+        out = hs.gistar(cells, "count", **kwargs)
+        assert (out["gi_p"] == 1.0).all(), kwargs
+        assert (out["gi_bin"] == 0).all()
+
+
+def test_multinomial_p_equals_binomial_sums():
+    from math import comb
+
+    cells = _sparse_counts(8, 8, seed=2)
+    y = cells["count"].to_numpy()
+    w = _weights.contiguity(np.asarray(cells.geometry.values))
+    s, k = _weights.sparse_sums(w, y)
+    fast = _gistar.multinomial_p(y, s, k)
+    n, total = len(y), int(y.sum())
+    for i in range(n):
+        trials, q, obs = total - int(y[i]), (k[i] - 1) / (n - 1), int(s[i] - y[i])
+        pmf = [comb(trials, x) * q**x * (1 - q) ** (trials - x) for x in range(trials + 1)]
+        upper, lower = sum(pmf[obs:]), sum(pmf[: obs + 1])
+        assert fast[i] == pytest.approx(min(1.0, 2 * min(upper, lower)), rel=1e-9, abs=1e-12)
+
+
+def test_multinomial_null_matches_simulated_report_placement():
+    # under the null the p-values of a cell are (conservatively) uniform: P(p <= a) <= a
+    cells = fishnet(6, 6)
+    w = _weights.contiguity(np.asarray(cells.geometry.values))
+    rng = np.random.default_rng(0)
+    hits = 0
+    trials = 400
+    for _ in range(trials):
+        y = np.bincount(rng.integers(0, 36, 30), minlength=36).astype(float)
+        s, k = _weights.sparse_sums(w, y)
+        hits += _gistar.multinomial_p(y, s, k)[14] <= 0.05
+    assert hits / trials <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / trials)
+
+
+def test_null_option_errors():
+    cells = fishnet(3, 3).assign(v=[0.5] * 9)
+    with pytest.raises(ValueError, match="null must be one of"):
+        hs.gistar(cells, "v", null="poisson")
+    with pytest.raises(ColumnError, match="needs counts"):
+        hs.gistar(cells, "v", null="multinomial")
+
+
 def test_islands_and_constant_values():
     cells = fishnet(5, 5)
     island = gpd.GeoDataFrame({"cell_code": ["far"]}, geometry=[box(0, 0, 100, 100)], crs=CRS)

@@ -143,7 +143,7 @@ def _open(
 
             page.route("**/*", only_local)
             page.goto(path.as_uri())
-            page.wait_for_selector(".leaflet-control-layers", timeout=15_000)
+            page.wait_for_selector(".leaflet-control-layers", timeout=60_000)
             page.wait_for_load_state("networkidle")
             yield page, problems
             assert page.evaluate("() => window.__pwned") is None
@@ -168,9 +168,9 @@ def _click_feature(page: Any, lonlat: tuple[float, float]) -> str:
     )
     frame = page.locator(".folium-map").bounding_box()
     page.mouse.move(frame["x"] + xy[0], frame["y"] + xy[1])
-    page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+    page.wait_for_selector(".leaflet-tooltip", timeout=30_000)
     page.mouse.click(frame["x"] + xy[0], frame["y"] + xy[1])
-    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
     return "\n".join(page.locator(".leaflet-popup-content").all_inner_texts())
 
 
@@ -249,11 +249,11 @@ def test_reports_map_offline(tmp_path: Path, chromium_launch: dict) -> None:
     with _open(out, chromium_launch) as (page, problems):
         assert ALERT_SCRIPT in _layer_labels(page)
         assert "status" in page.locator(".gridgeo-legend").inner_text()
-        page.wait_for_selector("path.gridgeo-report", timeout=10_000)
+        page.wait_for_selector("path.gridgeo-report", timeout=30_000)
         popups = []
         for k in range(page.locator("path.gridgeo-report").count()):
             page.locator("path.gridgeo-report").nth(k).click(force=True)
-            page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+            page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
             popups += page.locator(".leaflet-popup-content").all_inner_texts()
         joined = "\n".join(popups)
         assert PWN_SCRIPT + ALERT_SCRIPT in joined and ALERT_IMG in joined  # shown as text

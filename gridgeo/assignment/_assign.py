@@ -588,7 +588,7 @@ def assign(
     >>> cells = gpd.GeoDataFrame({"cell_code": ["A", "B"], "grid_code": ["G1", "G2"]},
     ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
     ...                          crs="EPSG:4547")
-    >>> reports = gpd.GeoDataFrame({"category_code": ["E0101", "C0107", "E0501"]},
+    >>> reports = gpd.GeoDataFrame({"category_code": ["E0101", "C0107", "E0401"]},
     ...     geometry=[Point(100, 50), Point(205, 50), None], crs="EPSG:4547")
     >>> out = gg.assign(reports, cells, tolerance=10)
     >>> out[["cell_code", "grid_code", "status", "distance_m", "level"]]

@@ -41,7 +41,7 @@ class LevelRules:
         Reports with ``severity >= departments_severity`` go to level 1.
     departments_classes : tuple of (kind, class_code)
         Category classes handled by departments together (level 1); by default the event
-        class ``05`` 突发事件 (emergencies).
+        class ``04`` 突发事件 (emergencies).
     levels : mapping
         ``{category_code: level}`` fixed levels that override the rules above.
     repeat_count, repeat_days : int, float
@@ -58,7 +58,7 @@ class LevelRules:
     default: int = 3
     squad_severity: int | None = 3
     departments_severity: int | None = None
-    departments_classes: tuple[tuple[str, str], ...] = (("event", "05"),)
+    departments_classes: tuple[tuple[str, str], ...] = (("event", "04"),)
     levels: Mapping[str, int] = field(default_factory=dict)
     repeat_count: int = 3
     repeat_days: float = 7.0
@@ -180,7 +180,7 @@ def route(
     Examples
     --------
     >>> import pandas as pd
-    >>> reports = pd.DataFrame({"category_code": ["E0101", "C0101", "E0501"],
+    >>> reports = pd.DataFrame({"category_code": ["E0101", "C0101", "E0401"],
     ...                         "owner_known": [True, False, True],
     ...                         "grid_code": ["G1", "G1", "G2"]})
     >>> out = route(reports)

@@ -26,7 +26,7 @@ from gridgeo._validate import (
     require_geodataframe,
     require_positive,
 )
-from gridgeo.calendar import WorkCalendar
+from gridgeo.calendar import CalendarYearWarning, WorkCalendar
 from gridgeo.categories import default_categories
 from gridgeo.coverage import _kpi
 from gridgeo.coverage._network import network_distance, straight_distance
@@ -37,13 +37,21 @@ from gridgeo.coverage._report_text import (
     _fmt,
     _label,
     _lang,
+    _note,
     _plain,
-    _translate,
+    _rule_sentences,
 )
 from gridgeo.crs import local_crs
 from gridgeo.io._atomic import atomic_path
 
-__all__ = ["CoverageReport", "WorkCalendar", "patrol_coverage", "report", "service_coverage"]
+__all__ = [
+    "CalendarYearWarning",
+    "CoverageReport",
+    "WorkCalendar",
+    "patrol_coverage",
+    "report",
+    "service_coverage",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,7 @@ SECTIONS = (
     "ranking",
     "workload_community",
     "ranking_squad",
+    "data_problems",
 )
 
 
@@ -80,12 +89,19 @@ class CoverageReport:
         The reporting period ``[start, end)``.
     headline : dict
         The key figures shown first.
+    notes : dict of str to str
+        Why a section is empty or was not computed (a note code per section, shown in the
+        report's language), e.g. ``{"service": "no_stations"}``.
+    warning_rules : WarningRules or None
+        The three-colour warning rules, stated in the report.
     """
 
     sections: dict[str, pd.DataFrame]
     layers: dict[str, gpd.GeoDataFrame]
     period: tuple[pd.Timestamp, pd.Timestamp]
     headline: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    warning_rules: Any = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.sections[name]
@@ -96,6 +112,8 @@ class CoverageReport:
         lines += [f"  {k}: {_fmt(v, k)}" for k, v in self.headline.items()]
         filled = [k for k, v in self.sections.items() if len(v)]
         lines.append(f"  sections: {', '.join(filled)}")
+        if self.notes:
+            lines.append(f"  empty or not computed: {', '.join(self.notes)}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -113,12 +131,13 @@ class CoverageReport:
         Examples
         --------
         >>> rep = _tiny_report()
-        >>> sorted(rep.to_dict())[:3]
-        ['headline', 'period', 'sections']
+        >>> sorted(rep.to_dict())
+        ['headline', 'notes', 'period', 'sections']
         """
         return {
             "period": [t.isoformat() for t in self.period],
             "headline": {k: _plain(v) for k, v in self.headline.items()},
+            "notes": {k: _note(v, 1) for k, v in self.notes.items()},
             "sections": {
                 k: [{c: _plain(x) for c, x in r.items()} for r in _flat(v).to_dict("records")]
                 for k, v in self.sections.items()
@@ -126,14 +145,19 @@ class CoverageReport:
         }
 
     def to_excel(self, path: str | Path, *, lang: str = "zh") -> Path:
-        """Write one sheet per section with readable headers, atomically.
+        """Write one formatted sheet per section, atomically.
+
+        Headers, measure names and fixed values are in ``lang``; rates and shares are
+        percentages (numbers, formatted ``0.00%``); the header row is frozen and filterable;
+        columns are as wide as their text. An empty section's sheet says why it is empty.
+        Text starting with ``=``, ``+``, ``-`` or ``@`` is stored as text, never as a formula.
 
         Parameters
         ----------
         path : str or Path
             The ``.xlsx`` file to write.
         lang : {"zh", "en"}
-            Language of sheet names and headers.
+            Language of sheet names, headers and values.
 
         Returns
         -------
@@ -147,30 +171,57 @@ class CoverageReport:
         >>> p.exists()
         True
         """
+        from gridgeo.coverage._report_excel import write_workbook
+
         i = _lang(lang)
         path = Path(path)
-        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in self.sections.items():
-                sheet = _TITLES[name][i][:31].replace("/", "-")
-                _translate(_flat(frame), i).to_excel(writer, sheet_name=sheet, index=False)
+        titles = {k: v[i] for k, v in _TITLES.items()}
+        with atomic_path(path) as tmp:
+            write_workbook(tmp, self.sections, titles=titles, notes=self.notes, i=i)
         return path
 
-    def to_html(self, path: str | Path, *, lang: str = "zh") -> Path:
+    def to_html(
+        self,
+        path: str | Path,
+        *,
+        lang: str = "zh",
+        template: str | Path | None = None,
+        title: str | None = None,
+        logo: str | Path | None = None,
+        footer: str = "",
+    ) -> Path:
         """Write one self-contained HTML file (tables and embedded PNG figures), atomically.
 
-        Every text value is HTML-escaped; nothing is loaded from the internet.
+        The page is rendered from a Jinja2 template with autoescaping: every text value is
+        HTML-escaped and nothing is loaded from the internet. The whole report, figures
+        included, is in one language; when no Chinese font is installed a Chinese report
+        leaves the figures out and says so.
 
         Parameters
         ----------
         path : str or Path
             The ``.html`` file to write.
         lang : {"zh", "en"}
-            Language of titles and headers.
+            Language of titles, headers, values and figures.
+        template : str or Path, optional
+            An office's own copy of gridgeo's template
+            (:func:`gridgeo.coverage._report_html.default_template`).
+        title : str, optional
+            Title of the page (default "网格化城市管理覆盖报告").
+        logo : str or Path, optional
+            An image file embedded at the top of the page.
+        footer : str
+            Text at the bottom of the page (e.g. the office's name).
 
         Returns
         -------
         Path
             The file written.
+
+        Raises
+        ------
+        InputFileError
+            The template or logo cannot be read, or the template fails.
 
         Examples
         --------
@@ -179,15 +230,32 @@ class CoverageReport:
         >>> "Case KPIs by grid" in p.read_text(encoding="utf-8")
         True
         """
-        from gridgeo.coverage._report_html import render
+        from gridgeo.coverage._report_html import has_cjk_font, render
 
         i = _lang(lang)
         titles = {k: v[i] for k, v in _TITLES.items()}
         tables = {k: _display(v, i) for k, v in self.sections.items()}
-        figures = _figures(self, i)
+        notes = {k: _note(v, i) for k, v in self.notes.items()}
+        if i == 0 and not has_cjk_font():
+            figures: dict[str, str] = {}
+            figure_note = "未安装中文字体，本报告不含图表（安装 Noto Sans CJK 后可生成）。"
+        else:
+            figures, figure_note = _figures(self, i), ""
         headline = {_label(k, i): _fmt(v, k) for k, v in self.headline.items()}
         text = render(
-            self, titles=titles, tables=tables, figures=figures, headline=headline, lang=lang
+            self,
+            titles=titles,
+            tables=tables,
+            notes=notes,
+            figures=figures,
+            figure_note=figure_note,
+            headline=headline,
+            rules=_rule_sentences(self.warning_rules, self.sections.get("warnings"), i),
+            lang=lang,
+            template=template,
+            title=title,
+            logo=logo,
+            footer=footer,
         )
         path = Path(path)
         with atomic_path(path) as tmp:
@@ -212,6 +280,7 @@ def report(
     walk_distance: float = 1000.0,
     per_worker: float = 150.0,
     now: Any = None,
+    warning_rules: Any = None,
 ) -> CoverageReport:
     """Build the coverage report.
 
@@ -240,6 +309,9 @@ def report(
         Category table with deadlines; default :func:`gridgeo.categories.default_categories`.
     calendar : WorkCalendar, None or "default"
         Workday calendar for deadlines and durations; ``None`` counts calendar time.
+        ``"default"``: :meth:`WorkCalendar.china` (State Council holidays and make-up working
+        days) for a district in mainland China, else weekends only. Office hours are set on
+        the calendar (``WorkCalendar.china(hours=...)``).
     staff : DataFrame, optional
         ``grid_code`` and a row per worker; overrides a ``workers`` column on ``grids``.
     walk_distance : float
@@ -248,6 +320,9 @@ def report(
         Reports per worker in the period above which a grid is flagged overloaded.
     now : datetime, optional
         "Now" for open and overdue cases; default the period end.
+    warning_rules : gridgeo.hotspots.WarningRules, optional
+        The rules that made ``hotspots``' warnings, stated in the report (default: the
+        default rules of :func:`gridgeo.hotspots.warnings`).
 
     Returns
     -------
@@ -260,10 +335,14 @@ def report(
 
     Notes
     -----
-    KPI definitions: a case is *due* when filed in the period and its deadline falls before the
-    period end, or it is already closed; closure rate = closed / due; on-time closure rate =
-    closed by the deadline / due (911 of 972 = 93.72 %). Deadlines run from dispatch, in the
-    category's working hours or days on the calendar; an extension doubles the allowed time.
+    KPI definitions (full text in ``docs/kpis.md``): a case is *due* when filed in the period
+    and its deadline falls before the period end, or it is already closed; closure rate =
+    closed / due (911 of 972 = 93.72 %); on-time closure rate = closed by the deadline / due
+    (737 of 972 = 75.82 %).
+    Deadlines run from dispatch, in the category's working hours or days on the calendar
+    (calendar hours for emergencies); an approved new deadline (``extended_deadline``)
+    replaces the computed one. Unreadable times and yes/no values are listed by row in the
+    ``data_problems`` section.
 
     Examples
     --------
@@ -276,17 +355,18 @@ def report(
     require_columns(cells, ["cell_code"], "cells")
     require_positive(walk_distance, "walk_distance")
     cats = default_categories() if categories is None else categories
-    cal = WorkCalendar() if isinstance(calendar, str) else calendar
+    cal = _default_calendar(cells) if isinstance(calendar, str) else calendar
     metric = local_crs(cells)
     mcells = cells.to_crs(metric)
     grid_of_cell = _grid_of_cell(cells, grids)
     ok = assigned["status"].isin(["assigned", "snapped"]) if "status" in assigned else True
     cases = assigned[ok] if not isinstance(ok, bool) else assigned
-    table = _kpi.case_table(cases, cats, calendar=cal)
+    table, problems = _kpi.case_table(cases, cats, calendar=cal)
     period_ts = _period(period, table)
     now_ts = pd.Timestamp(now) if now is not None else period_ts[1]
 
     sections: dict[str, pd.DataFrame] = {}
+    notes: dict[str, str] = {}
     layers: dict[str, gpd.GeoDataFrame] = {"cells": mcells}
     spatial, gaps, overlaps = _spatial(mcells, grids, area, grid_of_cell, staff)
     sections["spatial"] = spatial
@@ -306,6 +386,10 @@ def report(
             if by is not None
             else pd.DataFrame(columns=_kpi.KPI_COLUMNS)
         )
+        if by is None:
+            notes[key] = f"missing_column:{col}"
+        elif sections[key].empty:
+            notes[key] = "no_cases"
     if stations is not None:
         service, uncovered = service_coverage(
             mcells, stations, streets=streets, walk_distance=walk_distance
@@ -317,21 +401,47 @@ def report(
         )
     else:
         sections["service"] = pd.DataFrame(columns=["measure", "value"])
+        notes["service"] = "no_stations"
     if patrols is not None:
         patrol, unvisited = patrol_coverage(mcells, patrols, grid_of_cell=grid_of_cell)
         sections["patrol"] = patrol
         layers["unvisited"] = unvisited
     else:
         sections["patrol"] = pd.DataFrame(columns=["date", "cells_visited", "share_visited"])
+        notes["patrol"] = "no_patrols"
     sections["warnings"] = _warnings(hotspots)
+    if sections["warnings"].empty:
+        notes["warnings"] = "no_hotspots" if hotspots is None else "no_warnings"
     sections["ranking"] = (
         _kpi.rank(sections["kpi_grid"]) if len(sections["kpi_grid"]) else pd.DataFrame()
     )
     sections["workload_community"] = _by_community(sections["workload"])
     sections["ranking_squad"] = _squad_ranking(grids, cases, table, period_ts, now_ts)
+    sections["data_problems"] = problems
+    if sections["workload"].empty:
+        notes["workload"] = "no_grids"
+    if sections["ranking"].empty:
+        notes["ranking"] = notes.get("kpi_grid", "no_due")
+    if sections["workload_community"].empty:
+        notes["workload_community"] = notes.get("workload", "no_communities")
+    if sections["ranking_squad"].empty:
+        notes["ranking_squad"] = "no_squads"
+    if problems.empty:
+        notes["data_problems"] = "no_problems"
     overall = _kpi.kpis(table, None, period=period_ts, now=now_ts)
     headline = _headline(spatial, overall, sections)
-    return CoverageReport(sections=sections, layers=layers, period=period_ts, headline=headline)
+    if hotspots is not None and warning_rules is None:
+        from gridgeo.hotspots import WarningRules
+
+        warning_rules = WarningRules()
+    return CoverageReport(
+        sections=sections,
+        layers=layers,
+        period=period_ts,
+        headline=headline,
+        notes=notes,
+        warning_rules=warning_rules,
+    )
 
 
 def service_coverage(
@@ -506,6 +616,19 @@ def patrol_coverage(
 
 
 # ---------------------------------------------------------------------------- sections
+def _default_calendar(cells: gpd.GeoDataFrame) -> WorkCalendar:
+    """The Chinese calendar for a district in mainland China, else weekends only."""
+    from gridgeo.crs._china import inside_china
+
+    if cells.empty:
+        return WorkCalendar()
+    minx, miny, maxx, maxy = cells.total_bounds
+    centre = shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)
+    lonlat = gpd.GeoSeries([centre], crs=cells.crs).to_crs(4326).iloc[0]
+    china = bool(inside_china(np.array([lonlat.x]), np.array([lonlat.y]))[0])
+    return WorkCalendar.china() if china else WorkCalendar()
+
+
 def _grid_of_cell(cells: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> pd.Series | None:
     if "grid_code" in cells.columns:
         return pd.Series(cells["grid_code"].to_numpy(), index=cells["cell_code"].to_numpy())
@@ -671,6 +794,9 @@ def _headline(
                 if k.startswith(("share", "population"))
             }
         )
+    problems = sections.get("data_problems")
+    if problems is not None and len(problems):
+        head["unreadable_values"] = len(problems)
     warn = sections.get("warnings")
     if warn is not None and len(warn):
         head["red_warnings"] = int((warn["warning"] == "red").sum())

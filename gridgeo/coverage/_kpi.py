@@ -1,32 +1,34 @@
-"""Case KPIs of digital urban management, computed on a workday calendar.
+"""Case KPIs of digital urban management, computed on a workday calendar (private).
 
-Definitions (one row of input = one case; times are the case's own timestamps):
+The definitions are written out, with worked examples, in ``docs/kpis.md``; this module
+implements them. In short (one row of input = one case; period ``[start, end)``):
 
 deadline
-    ``start + allowed time`` where ``start`` is the dispatch time (``dispatched_at``; the
-    filing time when the case was never dispatched) and the allowed time comes from the
-    category table (``deadline`` in ``deadline_unit``: working hours/days on the calendar, or
-    calendar hours/days). A case with an extension granted (``extended``) gets the allowed time
-    twice.
-due (应结案数)
-    Cases filed (立案) in the period whose deadline falls before the period end, plus cases
-    filed in the period and already closed by its end (a case closed early is due too).
-closed (结案数)
-    Due cases with ``closed_at`` before the period end.
-closure rate (结案率)
-    closed / due.
-on-time closure rate (按期结案率)
-    due cases closed no later than their deadline / due. (911 of 972 → 93.72 %.)
-disposal rate (处置率), on-time disposal rate (按期处置率)
-    The same with ``disposed_at`` instead of ``closed_at``.
-acceptance time (受理时长)
-    ``filed_at - reported_at``, in working hours when the calendar is used.
-handling time (处置时长)
-    ``disposed_at - dispatched_at`` (working hours).
-rework (返工)
-    Cases with ``reopened > 0``; extension (延期): cases with ``extended``.
-open / overdue now
-    Filed in the period, not closed at ``now``; overdue when also past their deadline.
+    Counted from dispatch (``dispatched_at``; from filing when the case was never
+    dispatched), ``deadline`` ``deadline_unit`` of the case's category: working hours/days
+    on the calendar, or calendar hours/days. An approved extension is a new deadline in the
+    column ``extended_deadline``; where it is set it replaces the computed deadline.
+立案数 filed
+    ``start <= filed_at < end``.
+应结案数 due
+    Filed, and (deadline ``< end`` or closed ``< end``): cases closed early are due.
+结案数 closed / 按期结案数 closed on time
+    Filed and closed ``< end`` / and also closed ``<= deadline``.
+处置数 disposed / 按期处置数
+    Due and disposed ``< end`` / and also disposed ``<= deadline``.
+rates
+    结案率 closed / due, 按期结案率 closed on time / due, 处置率 disposed / due,
+    按期处置率 disposed on time / due; 返工率 and 延期率 over filed.
+超期未结 overdue now
+    Filed, not closed at ``now`` (closed_at missing or after ``now``), deadline ``< now``.
+返工/重派 rework
+    ``reopened`` is yes (或 a count above 0).
+平均处置时长 mean handling time
+    ``disposed_at - start`` in working hours (calendar hours for calendar-time categories),
+    over filed cases disposed before ``end``.
+
+Unreadable times and yes/no values are never silently missing: :func:`case_table` lists
+each of them (row, column, value) in its second result.
 """
 
 from __future__ import annotations
@@ -38,8 +40,19 @@ import pandas as pd
 
 from gridgeo.calendar import WorkCalendar
 from gridgeo.errors import ColumnError
+from gridgeo.io._flags import parse_flags
+from gridgeo.io._reports import parse_times
 
-TIME_COLUMNS = ("reported_at", "filed_at", "dispatched_at", "disposed_at", "closed_at")
+TIME_COLUMNS = (
+    "reported_at",
+    "filed_at",
+    "dispatched_at",
+    "disposed_at",
+    "closed_at",
+    "extended_deadline",
+)
+FLAG_COLUMNS = ("reopened", "extended")
+PROBLEM_COLUMNS = ("row", "column", "value", "problem")
 
 KPI_COLUMNS = (
     "filed",
@@ -65,14 +78,39 @@ KPI_COLUMNS = (
 )
 
 
+def _problems(cases: pd.DataFrame, col: str, mask: np.ndarray, problem: str) -> list[dict]:
+    mask = np.asarray(mask, dtype=bool)
+    rows = cases.index[mask]
+    values = cases[col].to_numpy()[mask]
+    return [
+        {"row": r, "column": col, "value": str(v), "problem": problem}
+        for r, v in zip(rows, values, strict=True)
+    ]
+
+
+def _reopened(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``reopened`` as yes/no or as a count of reopenings; ``(flag, bad)``."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    is_bool = np.array([isinstance(v, bool | np.bool_) for v in values], dtype=bool)
+    is_num = numbers.notna().to_numpy(dtype=bool) & ~is_bool
+    flags, bad = parse_flags(values, name="reopened")
+    flag = flags.fillna(False).to_numpy(dtype=bool)
+    flag = np.where(is_num, numbers.fillna(0).to_numpy() > 0, flag)
+    return flag, bad & ~is_num
+
+
 def case_table(
     cases: pd.DataFrame,
     categories: pd.DataFrame,
     *,
     calendar: WorkCalendar | None,
     category_col: str = "category_code",
-) -> pd.DataFrame:
-    """Per-case times, deadline and working durations (hours), on the input index."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-case times, deadline and durations (hours) on the input index, plus the problems.
+
+    Returns ``(table, problems)``: ``problems`` has one row per unreadable value
+    (``row``, ``column``, ``value``, ``problem``).
+    """
     missing = [c for c in (category_col, "filed_at") if c not in cases.columns]
     if missing:
         msg = (
@@ -80,52 +118,64 @@ def case_table(
             "(category code and filing time); rename your columns or pass category_col=."
         )
         raise ColumnError(msg)
+    problems: list[dict] = []
     out = pd.DataFrame(index=cases.index)
     for col in TIME_COLUMNS:
-        out[col] = pd.to_datetime(cases[col], errors="coerce") if col in cases.columns else pd.NaT
+        if col not in cases.columns:
+            out[col] = pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns]")
+            continue
+        times, bad = parse_times(cases[col])
+        out[col] = pd.to_datetime(times).astype("datetime64[ns]")
+        problems += _problems(cases, col, np.asarray(bad, dtype=bool), "unreadable time")
     code = cases[category_col].astype("string")
     known = code.isin(categories.index)
     if (~known & code.notna()).any():
-        bad = sorted(code[~known & code.notna()].unique())[:5]
+        bad_codes = sorted(code[~known & code.notna()].unique())[:5]
         msg = (
-            f"category code(s) {bad} of column {category_col!r} are not in the category table; "
-            "load the city's table with gridgeo.categories.load() and pass categories=."
+            f"category code(s) {bad_codes} of column {category_col!r} are not in the category "
+            "table; load the city's table with gridgeo.categories.load() and pass categories=."
         )
         raise ColumnError(msg)
     amount = code.map(categories["deadline"]).astype(float).to_numpy()
     unit = code.map(categories["deadline_unit"]).fillna("days").astype(object).to_numpy()
-    extended = (
-        cases["extended"].fillna(False).astype(bool).to_numpy()
-        if "extended" in cases.columns
-        else np.zeros(len(cases), bool)
-    )
-    amount = np.where(extended, amount * 2, amount)
+    if calendar is None:  # calendar time only
+        unit = np.where(unit == "working_hours", "hours", unit)
+        unit = np.where(unit == "working_days", "days", unit)
+    working = np.isin(unit, ["working_hours", "working_days"])
     start = out["dispatched_at"].fillna(out["filed_at"])
     has_start = start.notna().to_numpy() & np.isfinite(amount)
     deadline = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     if has_start.any():
         cal = calendar or WorkCalendar()
-        units = unit[has_start]
-        if calendar is None:  # calendar time only
-            units = np.where(units == "working_hours", "hours", units)
-            units = np.where(units == "working_days", "days", units)
-        deadline[has_start] = np.asarray(cal.add(start[has_start], amount[has_start], units))
-    out["deadline"] = deadline
+        due_at = cal.add(start[has_start], amount[has_start], unit[has_start])
+        deadline[has_start] = np.asarray(due_at)
+    new = out["extended_deadline"]
+    out["standard_deadline"] = deadline
+    out["deadline"] = new.where(new.notna(), deadline)
+    extended = new.notna().to_numpy().copy()
+    if "extended" in cases.columns:
+        flags, bad = parse_flags(cases["extended"], name="extended")
+        extended |= flags.fillna(False).to_numpy(dtype=bool)
+        problems += _problems(cases, "extended", bad, "unreadable yes/no")
     out["extended"] = extended
-    out["reopened"] = (
-        pd.to_numeric(cases["reopened"], errors="coerce").fillna(0).to_numpy()
-        if "reopened" in cases.columns
-        else 0
-    )
+    if "reopened" in cases.columns:
+        reopened, bad = _reopened(cases["reopened"])
+        problems += _problems(cases, "reopened", bad, "unreadable yes/no")
+    else:
+        reopened = np.zeros(len(cases), dtype=bool)
+    out["reopened"] = reopened
+    out["working_time"] = working
 
     def hours(a: pd.Series, b: pd.Series) -> np.ndarray:
+        plain = ((b - a).dt.total_seconds() / 3600.0).to_numpy()
         if calendar is None:
-            return ((b - a).dt.total_seconds() / 3600.0).to_numpy()
-        return calendar.working_minutes(a, b) / 60.0
+            return plain
+        return np.where(working, calendar.working_minutes(a, b) / 60.0, plain)
 
     out["acceptance_h"] = hours(out["reported_at"], out["filed_at"])
-    out["handling_h"] = hours(out["dispatched_at"].fillna(out["filed_at"]), out["disposed_at"])
-    return out
+    out["handling_h"] = hours(start, out["disposed_at"])
+    frame = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
+    return out, frame
 
 
 def kpis(
@@ -139,32 +189,38 @@ def kpis(
     start, end = period
     filed = table["filed_at"].between(start, end, inclusive="left")
     t = table[filed]
-    closed_by_end = t["closed_at"].notna() & (t["closed_at"] < end)
-    disposed_by_end = t["disposed_at"].notna() & (t["disposed_at"] < end)
-    due = (t["deadline"].notna() & (t["deadline"] < end)) | closed_by_end
+    closed_by_end = (t["closed_at"] < end).fillna(False)
+    disposed_by_end = (t["disposed_at"] < end).fillna(False)
+    due = (t["deadline"] < end).fillna(False) | closed_by_end
+    closed_in_time = (t["closed_at"] <= t["deadline"]).fillna(False)
+    disposed_in_time = (t["disposed_at"] <= t["deadline"]).fillna(False)
     flags = pd.DataFrame(
         {
             "filed": True,
             "due": due,
             "closed": due & closed_by_end,
-            "closed_on_time": due & closed_by_end & (t["closed_at"] <= t["deadline"]),
+            "closed_on_time": due & closed_by_end & closed_in_time,
             "disposed": due & disposed_by_end,
-            "disposed_on_time": due & disposed_by_end & (t["disposed_at"] <= t["deadline"]),
-            "rework": t["reopened"] > 0,
+            "disposed_on_time": due & disposed_by_end & disposed_in_time,
+            "rework": t["reopened"].astype(bool),
             "extended": t["extended"].astype(bool),
-            "open_now": t["closed_at"].isna() | (t["closed_at"] > now),
+            "open_now": ~(t["closed_at"] <= now).fillna(False),
         },
         index=t.index,
     )
-    flags["overdue_now"] = flags["open_now"] & (t["deadline"] < now)
+    flags["overdue_now"] = flags["open_now"] & (t["deadline"] < now).fillna(False)
     keys = by.loc[t.index] if by is not None else pd.Series("all", index=t.index)
     keys = keys.astype("string").fillna("(none)")
     grouped = flags.groupby(keys.to_numpy(), sort=True).sum()
-    durations = t[["acceptance_h", "handling_h"]].groupby(keys.to_numpy(), sort=True)
-    grouped["mean_acceptance_h"] = durations["acceptance_h"].mean()
-    grouped["median_acceptance_h"] = durations["acceptance_h"].median()
-    grouped["mean_handling_h"] = durations["handling_h"].mean()
-    grouped["median_handling_h"] = durations["handling_h"].median()
+    if by is None:  # always one row, also when nothing was filed
+        grouped = grouped.reindex(["all"], fill_value=0)
+    durations = t[["acceptance_h", "handling_h"]].copy()
+    durations.loc[~disposed_by_end.to_numpy(), "handling_h"] = np.nan
+    by_key = durations.groupby(keys.to_numpy(), sort=True)
+    grouped["mean_acceptance_h"] = by_key["acceptance_h"].mean()
+    grouped["median_acceptance_h"] = by_key["acceptance_h"].median()
+    grouped["mean_handling_h"] = by_key["handling_h"].mean()
+    grouped["median_handling_h"] = by_key["handling_h"].median()
     due_n = grouped["due"].replace(0, np.nan)
     grouped["closure_rate"] = grouped["closed"] / due_n
     grouped["on_time_closure_rate"] = grouped["closed_on_time"] / due_n

@@ -21,6 +21,7 @@ _TITLES = {
     "ranking": ("网格排名（红旗/黄旗）", "Grid ranking (red/yellow flags)"),
     "workload_community": ("社区工作量", "Workload by community"),
     "ranking_squad": ("中队排名（红旗/黄旗）", "Squad ranking (red/yellow flags)"),
+    "data_problems": ("无法识别的数据", "Unreadable values"),
 }
 
 _HEADERS = {
@@ -73,6 +74,13 @@ _HEADERS = {
     "count": ("案件数", "Reports"),
     "gi_z": ("Gi* z值", "Gi* z"),
     "gi_bin": ("热点等级", "Hotspot class"),
+    "row": ("行", "Row"),
+    "column": ("列", "Column"),
+    "problem": ("问题", "Problem"),
+    "group": ("分组", "Group"),
+    "class_name": ("类别", "Class"),
+    "department": ("部门", "Department"),
+    "source": ("来源", "Source"),
 }
 
 
@@ -94,7 +102,82 @@ _MEASURES = {
     "median_distance_m": ("距离中位数(m)", "Median distance (m)"),
     "population_covered_share": ("人口可达率", "Share of population covered"),
     "red_warnings": ("红色预警数", "Red warnings"),
+    "unreadable_values": ("无法识别的值", "Unreadable values"),
 }
+
+
+#: why a section is empty or was not computed: key -> (zh, en); ``{arg}`` is filled in
+_NOTES = {
+    "no_stations": (
+        "未计算：未提供服务站点（stations），不评价15分钟生活圈覆盖。",
+        "Not computed: no service stations were given (stations=).",
+    ),
+    "no_patrols": (
+        "未计算：未提供巡查轨迹（patrols）。",
+        "Not computed: no patrol tracks were given (patrols=).",
+    ),
+    "no_hotspots": (
+        "未计算：未提供热点预警结果（hotspots）。",
+        "Not computed: no hotspot warnings were given (hotspots=).",
+    ),
+    "no_warnings": (
+        "本期没有单元网格达到预警规则。",
+        "No cell met a warning rule in this period.",
+    ),
+    "no_grids": (
+        "未计算：没有责任网格（grids 或单元网格的 grid_code）。",
+        "Not computed: no responsibility grids (grids= or a grid_code on the cells).",
+    ),
+    "missing_column": (
+        "未计算：案件表中没有“{arg}”列。",
+        "Not computed: the cases have no column '{arg}'.",
+    ),
+    "no_due": (
+        "本期没有应结案的案件，无法排名。",
+        "No case was due in the period: nothing to rank.",
+    ),
+    "no_squads": (
+        "未计算：没有带中队（squad）列的责任网格。",
+        "Not computed: no grids with a 'squad' column were given.",
+    ),
+    "no_communities": (
+        "未计算：责任网格没有社区名称（community_name）列。",
+        "Not computed: the grids have no 'community_name' column.",
+    ),
+    "no_problems": (
+        "所有时间和是/否值均可识别。",
+        "Every time and yes/no value could be read.",
+    ),
+    "no_cases": (
+        "本期没有立案的案件。",
+        "No case was filed in the period.",
+    ),
+}
+
+#: values shown to people, per column: value -> (zh, en)
+_VALUES = {
+    "flag": {"red": ("红旗", "red flag"), "yellow": ("黄旗", "yellow flag")},
+    "warning": {"red": ("红色", "red"), "yellow": ("黄色", "yellow"), "blue": ("蓝色", "blue")},
+    "value": {"network": ("路网距离", "network"), "straight line": ("直线距离", "straight line")},
+    "problem": {
+        "unreadable time": ("无法识别的时间", "unreadable time"),
+        "unreadable yes/no": ("无法识别的是/否值", "unreadable yes/no"),
+    },
+    "group": {"all": ("全部", "all"), "(none)": ("（未填）", "(none)")},
+}
+
+
+def _note(code: str, i: int) -> str:
+    """The sentence for a note code ``key`` or ``key:arg``."""
+    key, _, arg = code.partition(":")
+    return _NOTES[key][i].format(arg=arg)
+
+
+def _value(col: str, value: Any, i: int) -> Any:
+    table = _VALUES.get(col)
+    if table is None or not isinstance(value, str) or value not in table:
+        return value
+    return table[value][i]
 
 
 def _lang(lang: str) -> int:
@@ -116,7 +199,14 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _translate(frame: pd.DataFrame, i: int) -> pd.DataFrame:
-    return frame.rename(columns={k: v[i] for k, v in _HEADERS.items()})
+    """Headers, measure names and fixed values in language ``i`` (numbers kept)."""
+    out = frame.copy()
+    if "measure" in out.columns:
+        out["measure"] = [_label(str(m), i) for m in out["measure"]]
+    for col in out.columns:
+        if col in _VALUES:
+            out[col] = [_value(col, v, i) for v in out[col]]
+    return out.rename(columns={k: v[i] for k, v in _HEADERS.items()})
 
 
 def _is_share(key: str) -> bool:
@@ -147,8 +237,6 @@ def _display(frame: pd.DataFrame, i: int) -> pd.DataFrame:
             out[col] = [_fmt(v, str(k)) for k, v in zip(flat["measure"], flat[col], strict=True)]
         else:
             out[col] = [_fmt(v, str(col)) for v in flat[col]]
-    if "measure" in out.columns:
-        out["measure"] = [_label(m, i) for m in flat["measure"]]
     return _translate(out, i)
 
 
@@ -164,3 +252,47 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and np.isnan(value):
         return None
     return value
+
+
+_LEVEL_NAMES = {"red": ("红色", "Red"), "yellow": ("黄色", "Yellow"), "blue": ("蓝色", "Blue")}
+
+
+def _rule_sentences(rules: Any, warnings: pd.DataFrame | None, i: int) -> list[str]:
+    """One sentence per warning level: its rules and how many cells met them."""
+    if rules is None:
+        return []
+    out = []
+    for level in ("red", "yellow", "blue"):
+        parts = []
+        bins = tuple(getattr(rules, f"{level}_bins", ()) or ())
+        patterns = tuple(getattr(rules, f"{level}_patterns", ()) or ())
+        count = getattr(rules, f"{level}_count", None)
+        quantile = getattr(rules, f"{level}_count_quantile", None)
+        z = getattr(rules, f"{level}_z", None)
+        if bins:
+            b = ", ".join(str(x) for x in bins)
+            parts.append(f"Gi* 热点等级 gi_bin ∈ {{{b}}}" if i == 0 else f"Gi* gi_bin in {{{b}}}")
+        if patterns:
+            p = "、".join(patterns) if i == 0 else ", ".join(patterns)
+            parts.append(f"时空模式为 {p}" if i == 0 else f"space-time pattern {p}")
+        if count is not None:
+            parts.append(f"案件数 ≥ {count:g}" if i == 0 else f"reports >= {count:g}")
+        if quantile is not None:
+            parts.append(
+                f"案件数高于非零单元的第 {quantile:g} 百分位"
+                if i == 0
+                else f"reports above the {quantile:g}th percentile of non-zero cells"
+            )
+        if z is not None:
+            parts.append(f"Gi* z ≥ {z:g}" if i == 0 else f"Gi* z >= {z:g}")
+        n = 0
+        if warnings is not None and "warning" in warnings.columns:
+            n = int((warnings["warning"] == level).sum())
+        name = _LEVEL_NAMES[level][i]
+        if not parts:
+            rule = "不使用" if i == 0 else "not used"
+        else:
+            rule = ("，或".join(parts)) if i == 0 else " or ".join(parts)
+        tail = f"（本期 {n} 个单元）" if i == 0 else f" ({n} cells this period)"
+        out.append(f"{name}预警：{rule}{tail}" if i == 0 else f"{name}: {rule}{tail}")
+    return out

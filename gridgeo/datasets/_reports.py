@@ -50,7 +50,7 @@ _HOURS = {  # hour-of-day profile per source (same order as SOURCES)
     "其他": _profile((10.0, 2.0, 1.0), (16.0, 2.0, 0.8), floor=0.05),
 }
 # illegal vending, shop-front trading and open-air barbecue happen in the evening
-_EVENING_CODES = ("E0401", "E0402", "E0405")
+_EVENING_CODES = ("E0501", "E0502", "E0505")
 _EVENING = _profile((19.5, 1.8, 3.0), (7.0, 0.8, 0.8), floor=0.6)
 
 POI_WEIGHT = {

@@ -381,6 +381,7 @@ def gistar(
     permutations: int = 0,
     fdr: bool = True,
     seed: int = 0,
+    null: str = "values",
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hot and cold spots of ``cells[value]``.
 
@@ -392,10 +393,20 @@ def gistar(
         G_i = S_i / sum(y);  E = k_i / n;  Var = k_i (n - k_i) / ((n - 1) n²) * v / m²
         z_i = (G_i - E) / sqrt(Var)
 
-    ``gi_p`` is two-sided: ``2 * (1 - Phi(|z|))`` (twice esda's one-sided ``p_norm``), or,
-    with ``permutations > 0``, the conditional-permutation pseudo p-value doubled and capped
-    at 1: ``2 * (min(#sim >= obs, #sim < obs) + 1) / (P + 1)`` (esda's "directed" p_sim,
-    times 2). Permutations share one set of random draws across cells, as esda does.
+    ``gi_p`` is two-sided:
+
+    * analytic (default): ``2 * (1 - Phi(|z|))`` (twice esda's one-sided ``p_norm``);
+    * ``permutations > 0``: conditional randomisation (each cell keeps its value, its
+      neighbours are drawn from the other cells), folded pseudo p-value with **ties counted
+      toward both tails**: ``min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (P + 1))``.
+      Without ties this is twice esda's "directed" ``p_sim``; with ties (sparse counts) an
+      empty cell among empty neighbours is not a cold spot, and a constant ``value`` gives
+      p = 1. Permutations share one set of random draws across cells, as esda does. When
+      most values are zero a :class:`~gridgeo.hotspots._gistar.SparseValuesWarning` is raised;
+    * ``null="multinomial"`` (for counts): exact p under random placement of the reports:
+      given the cell's own count, each other report falls in any other cell with equal
+      probability, so the neighbours' sum is Binomial(N - y_i, (k_i - 1) / (n - 1));
+      ``p = min(1, 2 * min(P(X >= obs), P(X <= obs)))``. No permutations are drawn.
 
     ``gi_bin`` follows ArcGIS Pro's Gi_Bin: ±3, ±2, ±1 when the p-value is <= 0.01, 0.05,
     0.10 (sign of z), else 0. With ``fdr=True`` the p-values compared are the
@@ -429,6 +440,9 @@ def gistar(
         Apply the False Discovery Rate correction to ``gi_bin``.
     seed : int
         Random seed of the permutations.
+    null : {"values", "multinomial"}
+        Null hypothesis of the p-values: ``"values"`` (analytic or permutations of the
+        values) or ``"multinomial"`` (exact, for non-negative integer counts).
 
     Returns
     -------
@@ -459,19 +473,28 @@ def gistar(
     if not pd.api.types.is_numeric_dtype(cells[value]) or cells[value].isna().any():
         msg = f"cells column {value!r} must be numeric without NaN; fill missing values with 0."
         raise ColumnError(msg)
-    _gistar.check_options(neighbours, permutations)
+    _gistar.check_options(neighbours, permutations, null)
+    if null == "multinomial" and ((cells[value] < 0).any() or (cells[value] % 1 != 0).any()):
+        msg = f"null='multinomial' needs counts: cells column {value!r} has negative or "
+        msg += "non-integer values; use null='values'."
+        raise ColumnError(msg)
     if not isinstance(neighbours, str) or neighbours == "optimized":
         require_metric(cells, "cells")
     else:
         require_geom_types(cells, ["Polygon", "MultiPolygon"], "cells")
-    info: dict[str, Any] = {"neighbours": neighbours, "permutations": permutations, "fdr": fdr}
+    info: dict[str, Any] = {
+        "neighbours": neighbours,
+        "permutations": permutations,
+        "fdr": fdr,
+        "null": null,
+    }
     if neighbours == "optimized":
         neighbours, peak_found = _gistar.choose_band(incremental_morans(cells, value))
         info["distance_m"] = neighbours
         info["peak_found"] = peak_found
         logger.info("optimized Gi* distance band: %.1f m (peak=%s)", neighbours, peak_found)
     y = cells[value].to_numpy(dtype=np.float64)
-    z, p, island, info["path"] = _gistar.local_gi(cells, y, neighbours, permutations, seed)
+    z, p, island, info["path"] = _gistar.local_gi(cells, y, neighbours, permutations, seed, null)
     if island.any():
         logger.warning("%d cells have no neighbour; their Gi* is NaN", int(island.sum()))
     q = _gistar.bh(p)

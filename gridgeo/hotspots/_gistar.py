@@ -6,12 +6,17 @@ Inputs are validated by the public functions; everything here works on positions
 * :func:`bh` — Benjamini-Hochberg adjusted p-values.
 * :func:`bins` — ArcGIS Pro's ``Gi_Bin`` (±3, ±2, ±1 at 0.01, 0.05, 0.10).
 * :func:`weights_for` — lattice kernel or sparse weights for a cell layer.
-* :func:`local_gi` — Gi* z and p (analytic or by permutation) with islands set to NaN.
+* :func:`local_gi` — Gi* z and p (analytic, by permutation, or the exact multinomial null for
+  counts) with islands set to NaN.
+* :func:`pseudo_p` — the two-sided permutation p-value with ties counted toward both tails.
+* :func:`multinomial_p` — exact two-sided p-value of the neighbourhood sum of counts.
 * :func:`moran_bands` / :func:`choose_band` — incremental global Moran's I by distance band.
 * :func:`check_options` — validation of the ``neighbours`` / ``permutations`` options.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +30,8 @@ from gridgeo.hotspots import _weights
 
 __all__ = [
     "LEVELS",
+    "NULLS",
+    "SparseValuesWarning",
     "bh",
     "bins",
     "centroids",
@@ -33,12 +40,30 @@ __all__ = [
     "gistar_z",
     "local_gi",
     "moran_bands",
+    "multinomial_p",
+    "pseudo_p",
     "weights_for",
 ]
 
+#: null hypotheses of the Gi* significance test
+NULLS = ("values", "multinomial")
 
-def check_options(neighbours: str | float, permutations: int) -> None:
-    """Raise ValueError for a bad ``neighbours`` or ``permutations`` option of ``gistar``."""
+
+class SparseValuesWarning(UserWarning):
+    """Most analysed values are zero: permutation p-values are dominated by ties.
+
+    With mostly-zero counts, many simulated neighbourhood sums equal the observed one; gridgeo
+    counts those ties toward both tails (so empty areas are not called cold spots), which
+    makes the test conservative and coarse. For report counts, ``null="multinomial"`` gives
+    exact p-values under random placement of the reports.
+    """
+
+
+def check_options(neighbours: str | float, permutations: int, null: str = "values") -> None:
+    """Raise ValueError for a bad ``neighbours``, ``permutations`` or ``null`` of ``gistar``."""
+    if null not in NULLS:
+        msg = f"null must be one of {NULLS}, got {null!r}."
+        raise ValueError(msg)
     if isinstance(neighbours, str) and neighbours not in {"queen", "rook", "optimized"}:
         msg = f"neighbours must be 'queen', 'rook', 'optimized' or metres; got {neighbours!r}."
         raise ValueError(msg)
@@ -111,17 +136,58 @@ def centroids(cells: gpd.GeoDataFrame) -> np.ndarray:
     return shapely.get_coordinates(shapely.centroid(np.asarray(cells.geometry.values)))
 
 
+def pseudo_p(at_least: np.ndarray, at_most: np.ndarray, permutations: int) -> np.ndarray:
+    """Two-sided permutation p-value with ties counted toward both tails.
+
+    ``at_least`` = #simulated statistics ``>=`` the observed one, ``at_most`` = #``<=``
+    (a tie is in both). The folded pseudo p-value is::
+
+        p = min(1, 2 * (min(at_least, at_most) + 1) / (P + 1))
+
+    (the +1 counts the observed statistic as one of the ``P + 1`` equally likely values;
+    Davison & Hinkley 1997, eq. 4.11, doubled for two sides). Without ties ``at_most = P -
+    at_least`` and this is twice esda's "directed" ``p_sim``. A constant input ties every
+    simulation on both sides: p = 1.
+    """
+    smaller_tail = np.minimum(at_least, at_most).astype(np.float64)
+    return np.minimum(1.0, 2.0 * (smaller_tail + 1.0) / (permutations + 1.0))
+
+
+def multinomial_p(y: np.ndarray, s: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Exact two-sided p of the neighbourhood sum of counts under random placement.
+
+    Null hypothesis for report counts: given cell ``i``'s own count ``y_i``, each of the other
+    ``N - y_i`` reports fell in one of the other ``n - 1`` cells with equal probability. The
+    neighbours' sum ``S_i - y_i`` is then Binomial(``N - y_i``, ``(k_i - 1) / (n - 1)``), and
+
+        p = min(1, 2 * min(P(X >= obs), P(X <= obs)))
+
+    ties again counting toward both tails. Zeros are kept as data: an empty cell whose
+    neighbours are empty is significant only if that is improbable given ``N``.
+    """
+    n = len(y)
+    total = y.sum()
+    trials = np.rint(total - y)
+    prob = np.clip((k - 1.0) / max(n - 1, 1), 0.0, 1.0)
+    observed = np.rint(s - y)
+    upper = stats.binom.sf(observed - 1, trials, prob)  # P(X >= obs)
+    lower = stats.binom.cdf(observed, trials, prob)  # P(X <= obs)
+    return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+
+
 def local_gi(
     cells: gpd.GeoDataFrame,
     y: np.ndarray,
     neighbours: str | float,
     permutations: int,
     seed: int,
+    null: str = "values",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """Gi* ``(z, p, island, path)``; islands (no neighbour) get NaN z and p.
 
-    ``p`` is two-sided (analytic, or the doubled directed permutation pseudo p-value capped
-    at 1); ``path`` is ``"lattice"`` or ``"sparse"``.
+    ``p`` is two-sided: analytic (``permutations == 0`` and ``null == "values"``), the
+    permutation pseudo p-value of :func:`pseudo_p`, or the exact :func:`multinomial_p`
+    (``null == "multinomial"``, counts). ``path`` is ``"lattice"`` or ``"sparse"``.
     """
     w, lat, kernel = weights_for(cells, neighbours)
     if lat is not None and kernel is not None:
@@ -133,10 +199,20 @@ def local_gi(
         path = "sparse"
     z = gistar_z(y, s, k)
     island = k <= 1
-    if permutations:
-        larger = _weights.permutation_counts(y, s, k, int(permutations), seed)
-        lower = permutations - larger
-        p = np.minimum(1.0, 2.0 * (np.minimum(larger, lower) + 1) / (permutations + 1))
+    if null == "multinomial":
+        p = multinomial_p(y, s, k)
+    elif permutations:
+        if (y == 0).mean() > 0.5:
+            msg = (
+                f"{(y == 0).mean():.0%} of the values are zero: permutation p-values are "
+                "dominated by ties (counted toward both tails, so they are conservative); "
+                "for report counts use null='multinomial'."
+            )
+            warnings.warn(msg, SparseValuesWarning, stacklevel=3)
+        at_least = _weights.permutation_counts(y, s, k, int(permutations), seed)
+        # the same draws on -y count the simulations <= the observed sum (negation is exact)
+        at_most = _weights.permutation_counts(-y, -s, k, int(permutations), seed)
+        p = pseudo_p(at_least, at_most, int(permutations))
     else:
         p = 2.0 * stats.norm.sf(np.abs(z))
     z = np.where(island, np.nan, z)
