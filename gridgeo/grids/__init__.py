@@ -37,7 +37,9 @@ grids than ``n``, the count is raised and a note says so.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -52,7 +54,7 @@ from gridgeo._validate import (
 )
 from gridgeo.crs import to_metric
 from gridgeo.errors import PlanError
-from gridgeo.grids import _partition
+from gridgeo.grids import _files, _partition
 from gridgeo.grids._build import (
     allocate_grids,
     cell_weights,
@@ -88,10 +90,12 @@ __all__ = [
     "build",
     "classify",
     "diff",
+    "load_plan",
     "merge",
     "move",
     "rename",
     "renumber",
+    "save_plan",
     "split",
     "staffing",
 ]
@@ -262,11 +266,13 @@ def _cell_positions(plan: GridPlan, cells: Any) -> np.ndarray:
     return lookup.loc[[str(x) for x in labels]].to_numpy()
 
 
-def _reassemble(plan: GridPlan, codes: np.ndarray) -> GridPlan:
+def _reassemble(plan: GridPlan, codes: np.ndarray, edit: dict[str, Any]) -> GridPlan:
     cells = plan.cells.drop(columns="grid_code")
     existing = set(codes.tolist())
     locked = {c for c in plan.settings.get("locked", ()) if c in existing}
-    settings = {**plan.settings, "locked": tuple(sorted(locked))}
+    # settings["history"]: append-only tuple of the edits since build, one JSON-able dict each
+    history = (*plan.settings.get("history", ()), edit)
+    settings = {**plan.settings, "locked": tuple(sorted(locked)), "history": history}
     return assemble(
         cells,
         codes,
@@ -294,6 +300,11 @@ def _refuse_broken(plan: GridPlan, codes: np.ndarray, grids: set[str], action: s
 
 def _codes_of(plan: GridPlan) -> np.ndarray:
     return plan.cells["grid_code"].to_numpy(dtype=object).astype(str)
+
+
+def _move_entry(cells: Any, to: str) -> dict[str, Any]:
+    labels = [cells] if isinstance(cells, str | int | np.integer) else list(cells)
+    return {"edit": "move", "cells": [str(c) for c in labels], "to": to}
 
 
 def move(plan: GridPlan, cells: Hashable | Sequence[Hashable], to: str) -> EditResult:
@@ -367,7 +378,7 @@ def move(plan: GridPlan, cells: Hashable | Sequence[Hashable], to: str) -> EditR
         )
         raise PlanError(msg)
     _refuse_broken(plan, new, donors | {to}, "move")
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, _move_entry(cells, to))
     return EditResult(out, diff(plan, out))
 
 
@@ -419,7 +430,7 @@ def merge(plan: GridPlan, a: str, b: str) -> EditResult:
     codes = _codes_of(plan)
     new = np.where(codes == b, a, codes)
     _refuse_broken(plan, new, {a}, f"merge of {a} and {b} (they share no edge)")
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "merge", "a": a, "b": b})
     return EditResult(out, diff(plan, out))
 
 
@@ -493,7 +504,7 @@ def split(plan: GridPlan, grid: str, k: int = 2, *, seed: int = 0) -> EditResult
     new = codes.copy()
     for p, num in zip(others, nums, strict=True):
         new[pos[part == p]] = f"{grid[:12]}{int(num):03d}"
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "split", "grid": grid, "k": int(k), "seed": int(seed)})
     return EditResult(out, diff(plan, out))
 
 
@@ -540,7 +551,7 @@ def rename(plan: GridPlan, mapping: Mapping[str, str]) -> EditResult:
         raise PlanError(msg)
     codes = _codes_of(plan)
     new = np.array([table.get(c, c) for c in codes], dtype=object)
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "rename", "mapping": dict(sorted(table.items()))})
     return EditResult(out, diff(plan, out))
 
 
@@ -567,7 +578,7 @@ def renumber(plan: GridPlan) -> EditResult:
     table = {o: f"{p}{int(n):03d}" for o, p, n in zip(old, prefixes, nums, strict=True)}
     codes = _codes_of(plan)
     new = np.array([table[c] for c in codes], dtype=object)
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "renumber"})
     return EditResult(out, diff(plan, out))
 
 
@@ -669,3 +680,79 @@ def diff(old: GridPlan, new: GridPlan) -> GridDiff:
     added = tuple(grids.loc[grids["status"] == "added", "grid_code"].tolist())
     removed = tuple(grids.loc[grids["status"] == "removed", "grid_code"].tolist())
     return GridDiff(cells=cells, grids=grids, added=added, removed=removed, renamed=renamed)
+
+
+# ----------------------------------------------------------------------------- files
+def save_plan(plan: GridPlan, path: str | os.PathLike[str]) -> Path:
+    """Save a plan to one GeoPackage: cells, grids, balance summary, edit history, options.
+
+    A planner can stop on Friday and go on on Monday: :func:`load_plan` gives back the same
+    plan (cells, grids, summary, settings with the history of edits). Layers: ``cells``,
+    ``grids``, ``summary``, ``out_of_tolerance``, ``history`` and ``gridgeo_plan`` (the build
+    options and the rest as JSON); see :mod:`gridgeo.grids._files`. The write is atomic and
+    the same plan gives a byte-identical file.
+
+    Parameters
+    ----------
+    plan : GridPlan
+        The plan to save.
+    path : str or PathLike
+        A ``.gpkg`` file; its folder must exist. An existing file is replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputFileError
+        Not a ``.gpkg`` name, missing folder, or the write failed (nothing is written).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> codes = {"admin_code": "441302", "street_code": "001", "community_code": "001"}
+    >>> squares = [box(x, 0, x + 100, 100) for x in range(0, 400, 100)]
+    >>> cells = gpd.GeoDataFrame(geometry=squares, crs="EPSG:4547").assign(**codes)
+    >>> plan = merge(build(cells, n=4, progress=False), "441302001001001", "441302001001002").plan
+    >>> path = save_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "plan.gpkg")
+    >>> again = load_plan(path)
+    >>> again.grids["n_cells"].tolist(), [h["edit"] for h in again.settings["history"]]
+    ([2, 1, 1], ['merge'])
+    """
+    check_plan(plan)
+    return _files.write_plan(plan, path)
+
+
+def load_plan(path: str | os.PathLike[str]) -> GridPlan:
+    """Load a plan saved by :func:`save_plan` (or ``GridPlan.save``).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The plan's GeoPackage.
+
+    Returns
+    -------
+    GridPlan
+        Equal to the saved plan: cells (index, columns and types), grids, summary, cell
+        weights and settings, including ``settings["history"]``.
+
+    Raises
+    ------
+    InputFileError
+        Missing file, not a GeoPackage, or a GeoPackage that is not a gridgeo plan.
+
+    Examples
+    --------
+    >>> load_plan("missing.gpkg")
+    Traceback (most recent call last):
+    ...
+    gridgeo.errors.InputFileError: cannot load a plan from 'missing.gpkg': the file does not ...
+    """
+    parts = _files.read_plan(path)
+    summary = BalanceSummary(**parts.pop("summary"))
+    return GridPlan(summary=summary, **parts)
