@@ -317,3 +317,21 @@ def test_demo_lists_its_files(tmp_path):
         assert (tmp_path / "demo_out" / name).is_file() and name in out
     refused = gridgeo("demo", "--out", "demo_out", "--reports", "600", cwd=tmp_path)
     assert refused.returncode == 2 and "refusing to overwrite" in refused.stderr
+
+
+@pytest.mark.slow
+def test_scripts_call_the_api(chain, work):
+    profile = _profile(work, "scripts.toml", "plan.gpkg")
+    for script, day in (("nightly.py", "2026-03-02"), ("weekly.py", "2026-03-04")):
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / script), str(profile), day],
+            cwd=work,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        for line in run.stdout.splitlines():
+            assert Path(line).stat().st_size > 0
