@@ -335,3 +335,9 @@ def test_scripts_call_the_api(chain, work):
         assert run.returncode == 0, run.stderr
         for line in run.stdout.splitlines():
             assert Path(line).stat().st_size > 0
+
+
+def test_no_arguments_shows_the_overview(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "gridgeo run --profile" in out and "demo" in out

@@ -87,6 +87,9 @@ def _fail(prefix: str, message: str) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run :data:`cli` with ``argv``; turn user errors into one line and exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # plain `gridgeo`: the overview, not an error
+        click.echo(cli.get_help(click.Context(cli, info_name="gridgeo")))
+        return 0
     debug = "--debug" in args
     try:
         result = cli.main(args=args, prog_name="gridgeo", standalone_mode=False)

@@ -129,6 +129,7 @@ def cells(
     from gridgeo import cells as cells_mod
     from gridgeo import io
     from gridgeo.grids._files import reproducible_gpkg
+    from gridgeo.io._atomic import atomic_path
 
     _suffix(out, (".gpkg",), "--out")
     refuse_existing([out], overwrite=settings.overwrite)
@@ -142,10 +143,8 @@ def cells(
         admin_code=admin_code,
     )
     check = cells_mod.validate(made, _jobs.read_layer(boundary, _system(system)))
-    if out.exists():
-        out.unlink()
-    with reproducible_gpkg():
-        io.write_layer(made, out, layer="cells")
+    with reproducible_gpkg(), atomic_path(out) as tmp:  # replaces an older file whole
+        io.write_layer(made, tmp, layer="cells")
     written = Written()
     written.add("base cells (GeoPackage, layer cells)", out)
     _finish("gridgeo cells", written, [f"{len(made)} cells; validation ok: {check.ok}"])
@@ -228,7 +227,11 @@ def grids(
 @click.option("--lat", help="Latitude column (default: the profile's, else lat).")
 @click.option("--id", "id_col", help="Report id column (default report_id when present).")
 @click.option("--time", "time_col", help="Report time column (default reported_at).")
-@click.option("--crs", "system", help=f"Coordinates of the export: {SYSTEM_HELP}.")
+@click.option(
+    "--crs",
+    "system",
+    help=f"Coordinates of the export: {SYSTEM_HELP}. Default: the profile's, else gcj02.",
+)
 @click.option("--encoding", help="CSV encoding (default: detect UTF-8 / GBK).")
 @click.option(
     "--out",

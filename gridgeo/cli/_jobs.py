@@ -53,8 +53,8 @@ def read_layer(path: Path, system: Any = None, *, what: str = "layer") -> gpd.Ge
         raise InputFileError(msg)
     if system in _DECLARED:
         return crs.from_declared(gdf, system)
-    if system is not None and system not in ("wgs84",) and gdf.crs is None:
-        return gdf.set_crs(system)
+    if system is not None and gdf.crs is None:
+        return gdf.set_crs({"wgs84": 4326, "cgcs2000": 4490}.get(system, system))
     return gdf
 
 
