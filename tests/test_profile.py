@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gridgeo as gg
 from gridgeo.errors import ColumnError, InputFileError, ProfileError
 from gridgeo.profile import (
+    COLUMN_NAMES,
     DEMO_COLUMNS,
     Profile,
     guess_columns,
@@ -203,3 +206,34 @@ def test_repr_and_html_escape():
     p = Profile(columns={"lon": "<b>", "lat": "lat"})
     assert "Profile(" in repr(p)
     assert "<b>" not in p._repr_html_().replace("<b>Profile</b>", "")
+
+
+_names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(COLUMN_NAMES)), _names, min_size=0, max_size=6))
+def test_template_round_trips_any_column_names(columns):
+    # quotes, backslashes, control characters and CJK all survive the TOML template
+    loaded = Profile.from_text(template(columns=columns)).columns
+    for key, name in columns.items():
+        assert loaded[key] == name
+
+
+def test_template_from_sample_round_trips_guesses(tmp_path):
+    header = ["编号", "经度", "纬度", "上报时间", "结案时间", "案件状态", "处置部门"]
+    sample = tmp_path / "s.xlsx"
+    pd.DataFrame(columns=header).to_excel(sample, index=False)
+    text, guessed = template_from_sample(sample)
+    assert Profile.from_text(text).columns == {
+        "id": "编号",
+        "lon": "经度",
+        "lat": "纬度",
+        "reported": "上报时间",
+        "closed": "结案时间",
+        "status": "案件状态",
+        "department": "处置部门",
+    }
+    assert guessed["department"] == "处置部门"

@@ -346,6 +346,8 @@ def hotspots(
     written.add("warnings (CSV)", write_csv(tables["warnings"], out / "warnings.csv"))
     if trends is not None:
         written.add("emerging hot spots (CSV)", write_csv(trends, out / "emerging.csv"))
+    else:  # an older run's table would be taken for this one's
+        (out / "emerging.csv").unlink(missing_ok=True)
     m = _jobs.hotspot_map(plan, table, tables["hot"])
     written.add("hotspot map (HTML)", maps.save_map(m, out / "hotspots.html"))
     n_hot = int((tables["gistar"]["gi_bin"] > 0).sum())
