@@ -10,7 +10,15 @@ import pandas as pd
 
 from gridgeo.cli import _jobs
 from gridgeo.cli._app import cli, common
-from gridgeo.cli._commands import FILE, OUT_DIR, _finish, _profile, _read_assigned, _system
+from gridgeo.cli._commands import (
+    FILE,
+    OUT_DIR,
+    _finish,
+    _profile,
+    _read_assigned,
+    _system,
+    examples,
+)
 from gridgeo.cli._output import Settings, Written, refuse_existing, write_csv
 from gridgeo.errors import GridgeoError
 
@@ -39,8 +47,10 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
 
 # ------------------------------------------------------------------------------ report
 @cli.command(
-    epilog="Example: gridgeo report assigned_reports.parquet plan.gpkg --profile city.toml "
-    "--start 2026-03-02 --end 2026-03-09 --out report_w10",
+    epilog=examples(
+        "gridgeo report assigned_reports.parquet plan.gpkg --profile city.toml \\\n"
+        "    --start 2026-03-02 --end 2026-03-09 --out report_w10"
+    ),
 )
 @click.argument("assigned", type=FILE)
 @click.argument("plan_file", metavar="PLAN", type=FILE)
@@ -105,9 +115,13 @@ def report(
 
 # --------------------------------------------------------------------------------- run
 @cli.command(
-    epilog="Examples (cron: arguments only, log to a file):\n\n"
-    "gridgeo run --profile /srv/city/gridgeo.toml --day 2026-03-02 --log /var/log/gridgeo.log\n\n"
-    "gridgeo run --profile /srv/city/gridgeo.toml --week 2026-W10 --overwrite",
+    epilog=examples(
+        "gridgeo run --profile city.toml --day 2026-03-02",
+        "gridgeo run --profile city.toml --week 2026-W10",
+        "# cron, 02:00 every night (arguments only; --log for a log file):",
+        "0 2 * * * gridgeo run --profile /srv/city/gridgeo.toml \\\n"
+        "    --day $(date -d yesterday +\\%F) --overwrite --log /var/log/gridgeo.log",
+    ),
 )
 @click.option("--profile", type=FILE, required=True, help="The city profile (TOML).")
 @click.option("--day", help="Nightly job for this day (YYYY-MM-DD): heatmap, Gi*, warnings.")
@@ -144,7 +158,7 @@ def run(
 
 
 # -------------------------------------------------------------------------------- demo
-@cli.command(epilog="Example: gridgeo demo --out demo_out --reports 5000 --lang en")
+@cli.command(epilog=examples("gridgeo demo --out demo_out --reports 5000 --lang en"))
 @click.option("--out", type=OUT_DIR, required=True, help="Output folder (created).")
 @click.option(
     "--reports",

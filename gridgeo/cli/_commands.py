@@ -27,6 +27,13 @@ OUT_DIR = click.Path(file_okay=False, path_type=Path)
 SYSTEM_HELP = "wgs84, gcj02 (Amap, WeChat), bd09 (Baidu), cgcs2000 or an EPSG code like 4547"
 
 
+def examples(*commands: str) -> str:
+    """An epilog click prints as written (``\\b`` stops its rewrapping)."""
+    title = "Example:" if len(commands) == 1 else "Examples:"
+    lines = "\n".join(f"  {line}" for c in commands for line in c.split("\n"))
+    return f"\b\n{title}\n{lines}"
+
+
 def _system(value: str | None) -> Any:
     if value is None:
         return None
@@ -61,7 +68,7 @@ def _suffix(path: Path, allowed: tuple[str, ...], option: str) -> None:
 
 # -------------------------------------------------------------------------------- init
 @cli.command(
-    epilog="Example: gridgeo init city.toml --from-sample exports/cases_2026-03.csv",
+    epilog=examples("gridgeo init city.toml --from-sample exports/cases_2026-03.csv"),
 )
 @click.argument("profile", default="gridgeo.toml", type=OUT_FILE)
 @click.option(
@@ -98,8 +105,11 @@ def init(profile: Path, sample: Path | None, settings: Settings) -> None:
 
 # ------------------------------------------------------------------------------- cells
 @cli.command(
-    epilog="Example: gridgeo cells district.geojson --crs gcj02 --streets streets.gpkg "
-    "--communities communities.gpkg --out cells.gpkg",
+    epilog=examples(
+        "gridgeo cells district.geojson --crs gcj02 --streets streets.gpkg \\\n"
+        "    --communities communities.gpkg --out cells.gpkg",
+        "gridgeo cells district.gpkg --admin-code 441302 --cell-area 10000",
+    ),
 )
 @click.argument("boundary", type=FILE)
 @click.option("--crs", "system", help=f"Coordinates of the input layers: {SYSTEM_HELP}.")
@@ -152,9 +162,11 @@ def cells(
 
 # ------------------------------------------------------------------------------- grids
 @cli.command(
-    epilog="Examples: gridgeo grids cells.gpkg --n 40 --out plan.gpkg\n\n"
-    "gridgeo grids cells.gpkg --n 42 --from plan_2025.gpkg --locked 441302001001003 "
-    "--out plan_2026.gpkg",
+    epilog=examples(
+        "gridgeo grids cells.gpkg --n 40 --out plan.gpkg",
+        "gridgeo grids cells.gpkg --n 42 --from plan_2025.gpkg \\\n"
+        "    --locked 441302001001003 --out plan_2026.gpkg",
+    ),
 )
 @click.argument("cells_file", metavar="CELLS", type=FILE)
 @click.option("--n", type=click.IntRange(min=1), help="Number of grids (default 40).")
@@ -216,9 +228,11 @@ def grids(
 
 # ------------------------------------------------------------------------------ assign
 @cli.command(
-    epilog="Examples: gridgeo assign cases.csv plan.gpkg --profile city.toml "
-    "--out assigned.parquet\n\n"
-    "gridgeo assign reports_export.csv plan.gpkg --crs gcj02 --lon lng --lat lat --out a.csv",
+    epilog=examples(
+        "gridgeo assign cases.csv plan.gpkg --profile city.toml --out assigned.parquet",
+        "gridgeo assign reports_export.csv plan.gpkg --crs gcj02 --lon lng --lat lat \\\n"
+        "    --out assigned.csv",
+    ),
 )
 @click.argument("reports", type=FILE)
 @click.argument("plan_file", metavar="PLAN", type=FILE)
@@ -308,7 +322,7 @@ def _read_assigned(path: Path) -> Any:
 
 # ---------------------------------------------------------------------------- hotspots
 @cli.command(
-    epilog="Example: gridgeo hotspots assigned_reports.parquet plan.gpkg --out hotspots",
+    epilog=examples("gridgeo hotspots assigned_reports.parquet plan.gpkg --out hotspots"),
 )
 @click.argument("assigned", type=FILE)
 @click.argument("plan_file", metavar="PLAN", type=FILE)
@@ -357,7 +371,7 @@ def hotspots(
 # --------------------------------------------------------------------------------- map
 @cli.command(
     "map",
-    epilog="Example: gridgeo map plan.gpkg --reports assigned_reports.parquet --out map.html",
+    epilog=examples("gridgeo map plan.gpkg --reports assigned_reports.parquet --out map.html"),
 )
 @click.argument("plan_file", metavar="PLAN", type=FILE)
 @click.option("--reports", type=FILE, help="Assigned reports: a heatmap and clustered points.")
