@@ -55,7 +55,8 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
         "-q",
         "--quiet",
         is_flag=True,
-        help="No progress bars (they are off anyway when stdout is not a terminal).",
+        help="No progress bars (off anyway when stdout is not a terminal) and no warnings; "
+        "errors and the list of written files still show.",
     )
     @click.option("--overwrite", is_flag=True, help="Replace output files that exist.")
     @functools.wraps(func)
