@@ -36,10 +36,11 @@ _SUBMODULES = (
     "hotspots",
     "io",
     "maps",
+    "profile",
 )
-_FUNCTIONS = {"assign": "gridgeo.assignment"}
+_FUNCTIONS = {"assign": "gridgeo.assignment", "Profile": "gridgeo.profile"}
 
-__all__ = ["__version__", "assign", "errors", *_SUBMODULES]
+__all__ = ["Profile", "__version__", "assign", "errors", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from gridgeo import (  # noqa: F401
@@ -55,8 +56,10 @@ if TYPE_CHECKING:  # pragma: no cover
         hotspots,
         io,
         maps,
+        profile,
     )
     from gridgeo.assignment import assign
+    from gridgeo.profile import Profile
 
 
 def __getattr__(name: str) -> Any:

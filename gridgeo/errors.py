@@ -29,6 +29,7 @@ __all__ = [
     "InputFileError",
     "OptionalDependencyError",
     "PlanError",
+    "ProfileError",
 ]
 
 
@@ -86,3 +87,7 @@ class CoverageError(GridgeoError, ValueError):
 
 class OptionalDependencyError(GridgeoError, ImportError):
     """An optional dependency needed for this feature is not installed."""
+
+
+class ProfileError(GridgeoError, ValueError):
+    """A city profile (TOML) with invalid syntax, an unknown key or a bad value."""

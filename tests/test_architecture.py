@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from shapely import Point
 
 import gridgeo as gg
@@ -167,3 +168,22 @@ def test_missing_column_message_names_a_real_parameter():
         gg.assign(
             gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=cells.crs), cells.drop(columns="cell_code")
         )
+
+
+def test_read_layer_takes_the_same_crs_keyword(tmp_path):
+    cells = _cells(4, 200.0)
+    wgs = cells.to_crs(4326)
+    amap = gg.crs.to_system(wgs, "gcj02")
+    amap.attrs.clear()  # as an Amap export arrives: GCJ-02 numbers, no declaration
+    path = tmp_path / "cells_gcj02.geojson"
+    amap.to_file(path, driver="GeoJSON")
+    back = gg.io.read_layer(path, crs="gcj02")
+    assert back.crs.to_epsg() == 4326
+    expected = gg.crs.from_declared(amap, "gcj02")
+    gap = shapely.hausdorff_distance(back.geometry.values, expected.geometry.values)
+    assert float(gap.max()) < 1e-9
+    # and it lands on the right cells (centroids of the real cells)
+    hits = gg.assign(back.assign(geometry=back.geometry.representative_point()), cells)
+    assert (hits["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
+    with pytest.raises(gg.errors.CRSError, match=r"cells_gcj02\.geojson"):
+        gg.io.read_layer(path, crs="mars")

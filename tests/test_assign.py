@@ -538,6 +538,18 @@ def test_flag_duplicates_matches_brute_force(seed):
     assert [None if pd.isna(v) else v for v in got] == expected
 
 
+def test_flag_duplicates_near_in_the_box_but_not_in_the_window():
+    # 40 m apart on both axes: inside the KD-tree's box (50 m per axis) but 56.6 m away, so no
+    # pair survives the exact check (this used to raise IndexError)
+    reports = gpd.GeoDataFrame(
+        {"category_code": ["E0101", "E0101"], "reported_at": pd.to_datetime(["2026-03-05"] * 2)},
+        geometry=[Point(X0, Y0), Point(X0 + 40, Y0 + 40)],
+        crs=CRS_GK,
+    )
+    got = flag_duplicates(reports, distance=50, minutes=60)
+    assert got.isna().all()
+
+
 def test_assign_flags_duplicates_and_keeps_rows(net):
     t = pd.to_datetime(["2026-03-05 08:00", "2026-03-05 08:30", "2026-03-05 08:40"])
     reports = gpd.GeoDataFrame(

@@ -133,7 +133,7 @@ def unbalanced(nx_: int = 8, ny: int = 4) -> grids.GridPlan:
     plan = grids.build(cells, n=2, weight="load", progress=False)
     west = plan.cells.geometry.centroid.x < 200
     codes = np.where(west, "441302001001002", "441302001001001")
-    return _editing._reassemble(plan, codes)
+    return _editing._reassemble(plan, codes, {"edit": "test"})
 
 
 def test_rebalance_evens_out_with_few_moves() -> None:

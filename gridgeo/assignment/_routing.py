@@ -376,6 +376,8 @@ def _greedy_duplicates(
     keep = (cat[i] == cat[j]) & (np.abs(t[i] - t[j]) <= window)
     keep &= np.hypot(x[i] - x[j], y[i] - y[j]) <= distance
     i, j = i[keep], j[keep]
+    if len(i) == 0:  # near in the KD-tree's box metric, but none within the real window
+        return dup
     rank = np.empty(m, dtype=np.int64)
     rank[np.lexsort((np.arange(m), t))] = np.arange(m)
     early = np.where(rank[i] < rank[j], i, j)

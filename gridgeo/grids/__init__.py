@@ -44,6 +44,7 @@ import logging
 from gridgeo.grids._build import build
 from gridgeo.grids._edit import border_cells, neighbours, rebalance
 from gridgeo.grids._editing import diff, merge, move, rename, renumber, split
+from gridgeo.grids._persist import load_plan, save_plan
 from gridgeo.grids._plan import BalanceSummary, EditResult, GridDiff, GridPlan
 from gridgeo.grids._staffing import DEFAULT_TYPES, classify, staffing
 from gridgeo.grids._zones import coding_zones
@@ -59,12 +60,14 @@ __all__ = [
     "classify",
     "coding_zones",
     "diff",
+    "load_plan",
     "merge",
     "move",
     "neighbours",
     "rebalance",
     "rename",
     "renumber",
+    "save_plan",
     "split",
     "staffing",
 ]

@@ -271,7 +271,8 @@ def rebalance(
     new[pos] = np.array(names, dtype=object)[np.array(st.lab, dtype=np.int64)]
     if moves == 0:
         return EditResult(plan, diff(plan, plan))
-    out = _reassemble(plan, new)
+    entry = {"edit": "rebalance", "grids": sorted(names), "moves": moves}
+    out = _reassemble(plan, new, entry)
     return EditResult(out, diff(plan, out))
 
 

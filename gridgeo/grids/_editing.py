@@ -64,11 +64,13 @@ def _cell_positions(plan: GridPlan, cells: Any) -> np.ndarray:
     return lookup.loc[[str(x) for x in labels]].to_numpy()
 
 
-def _reassemble(plan: GridPlan, codes: np.ndarray) -> GridPlan:
+def _reassemble(plan: GridPlan, codes: np.ndarray, edit: dict[str, Any]) -> GridPlan:
     cells = plan.cells.drop(columns="grid_code")
     existing = set(codes.tolist())
     locked = {c for c in plan.settings.get("locked", ()) if c in existing}
-    settings = {**plan.settings, "locked": tuple(sorted(locked))}
+    # settings["history"]: append-only tuple of the edits since build, one JSON-able dict each
+    history = (*plan.settings.get("history", ()), edit)
+    settings = {**plan.settings, "locked": tuple(sorted(locked)), "history": history}
     return assemble(
         cells,
         codes,
@@ -96,6 +98,11 @@ def _refuse_broken(plan: GridPlan, codes: np.ndarray, grids: set[str], action: s
 
 def _codes_of(plan: GridPlan) -> np.ndarray:
     return plan.cells["grid_code"].to_numpy(dtype=object).astype(str)
+
+
+def _move_entry(cells: Any, to: str) -> dict[str, Any]:
+    labels = [cells] if isinstance(cells, str | int | np.integer) else list(cells)
+    return {"edit": "move", "cells": [str(c) for c in labels], "to": to}
 
 
 def move(plan: GridPlan, cells: Hashable | Sequence[Hashable], to: str) -> EditResult:
@@ -169,7 +176,7 @@ def move(plan: GridPlan, cells: Hashable | Sequence[Hashable], to: str) -> EditR
         )
         raise PlanError(msg)
     _refuse_broken(plan, new, donors | {to}, "move")
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, _move_entry(cells, to))
     return EditResult(out, diff(plan, out))
 
 
@@ -221,7 +228,7 @@ def merge(plan: GridPlan, a: str, b: str) -> EditResult:
     codes = _codes_of(plan)
     new = np.where(codes == b, a, codes)
     _refuse_broken(plan, new, {a}, f"merge of {a} and {b} (they share no edge)")
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "merge", "a": a, "b": b})
     return EditResult(out, diff(plan, out))
 
 
@@ -295,7 +302,7 @@ def split(plan: GridPlan, grid: str, k: int = 2, *, seed: int = 0) -> EditResult
     new = codes.copy()
     for p, num in zip(others, nums, strict=True):
         new[pos[part == p]] = f"{grid[:12]}{int(num):03d}"
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "split", "grid": grid, "k": int(k), "seed": int(seed)})
     return EditResult(out, diff(plan, out))
 
 
@@ -342,7 +349,7 @@ def rename(plan: GridPlan, mapping: Mapping[str, str]) -> EditResult:
         raise PlanError(msg)
     codes = _codes_of(plan)
     new = np.array([table.get(c, c) for c in codes], dtype=object)
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "rename", "mapping": dict(sorted(table.items()))})
     return EditResult(out, diff(plan, out))
 
 
@@ -369,7 +376,7 @@ def renumber(plan: GridPlan) -> EditResult:
     table = {o: f"{p}{int(n):03d}" for o, p, n in zip(old, prefixes, nums, strict=True)}
     codes = _codes_of(plan)
     new = np.array([table[c] for c in codes], dtype=object)
-    out = _reassemble(plan, new)
+    out = _reassemble(plan, new, {"edit": "renumber"})
     return EditResult(out, diff(plan, out))
 
 

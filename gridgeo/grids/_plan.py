@@ -132,7 +132,11 @@ class GridPlan:
     cell_weight : Series
         The weight each cell counted with (the ``weight`` column, or area in m²).
     settings : dict
-        ``weight``, ``nest``, ``tolerance``, ``target``, ``snap``: what edits need to re-check.
+        ``weight``, ``nest``, ``tolerance``, ``target``, ``snap``: what edits need to re-check;
+        ``locked``; ``history``: a tuple, appended to by every edit (move, merge, split,
+        rename, renumber, rebalance), of one dict per edit such as
+        ``{"edit": "merge", "a": ..., "b": ...}``
+        (absent on a plan fresh from :func:`gridgeo.grids.build`).
     """
 
     grids: gpd.GeoDataFrame
@@ -149,6 +153,12 @@ class GridPlan:
             f"<p><b>GridPlan</b>: {len(self.cells)} cells in {len(self.grids)} grids</p>"
             + self.summary._repr_html_()
         )
+
+    def save(self, path: Any) -> Any:
+        """Save the plan to one GeoPackage; see :func:`gridgeo.grids.save_plan`."""
+        from gridgeo.grids._files import write_plan
+
+        return write_plan(self, path)
 
     def plot(self, *, column: str = "deviation", ax: Any = None, cmap: str = "RdYlBu_r") -> Any:
         """Draw the grids coloured by ``column`` over their base cells (matplotlib).

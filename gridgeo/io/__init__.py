@@ -49,6 +49,7 @@ import shapely
 from gridgeo._validate import require_geodataframe
 from gridgeo.errors import (
     ColumnError,
+    CoordinateError,
     CRSError,
     EncodingError,
     InputFileError,
@@ -58,11 +59,13 @@ from gridgeo.io import _guards as _io_guards
 from gridgeo.io import _tables as _io_tables
 from gridgeo.io import _times as _io_times
 from gridgeo.io._atomic import atomic_fileset, atomic_path, file_lock
+from gridgeo.io._flags import parse_flags
 
 __all__ = [
     "ParsedTimes",
     "iter_postgis_reports",
     "iter_reports",
+    "parse_flags",
     "parse_times",
     "read_layer",
     "read_postgis",
@@ -249,7 +252,11 @@ def _read_ogr(source: str, layer: str | None, encoding: str | None, path: Path) 
 
 
 def read_layer(
-    path: PathLike, *, layer: str | None = None, encoding: str | None = None
+    path: PathLike,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: Any = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer from a GeoPackage, GeoParquet, GeoJSON or Shapefile.
 
@@ -267,6 +274,11 @@ def read_layer(
         decodes the text), else detected: valid UTF-8 is UTF-8; otherwise GB18030 (a
         superset of GBK) or Big5, whichever strict reading has more common characters. See
         docs/errors.md.
+    crs : str, int or pyproj.CRS, optional
+        What the coordinates are, declared once, as in :func:`read_reports`: ``"gcj02"``
+        (Amap/Tencent) or ``"bd09"`` (Baidu) lon/lat are converted to real WGS 84 coordinates
+        (EPSG:4326); ``"wgs84"``, ``"cgcs2000"`` or any CRS pyproj understands (``4547``)
+        replaces whatever CRS the file states. Default: the file's own CRS.
 
     Returns
     -------
@@ -309,8 +321,21 @@ def read_layer(
         )
         raise InputFileError(msg)
     gdf = _read_layer_kind(path, kind, layer, codec)
+    if crs is not None:
+        gdf = _declared(gdf, crs, path)
     _io_guards.guard_layer(gdf, str(path))
     return gdf
+
+
+def _declared(gdf: gpd.GeoDataFrame, crs: Any, path: Path) -> gpd.GeoDataFrame:
+    """The layer read from ``path`` in the coordinate system the caller declared."""
+    from gridgeo.crs import from_declared
+
+    try:
+        return from_declared(gdf, crs)
+    except (CRSError, CoordinateError) as err:
+        msg = f"{str(path)!r} read with crs={crs!r}: {err}"
+        raise type(err)(msg) from err
 
 
 def _read_layer_kind(

@@ -105,6 +105,8 @@ def _read_one(v: object, yes: set[str], no: set[str]) -> int:
         return 0
     if isinstance(v, bool | np.bool_):
         return 1 if v else 2
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        v = int(v)  # a numeric 0/1 column read as floats (Excel, CSV with blanks): 1.0 is "1"
     text = str(v).strip().lower()
     if text in yes:
         return 1
