@@ -152,10 +152,10 @@ def run_gridgeo(cells: gpd.GeoDataFrame, n: int, nest: str | None = "community")
     from gridgeo import grids
 
     t0, c0 = time.perf_counter(), time.process_time()
-    plan = grids.build(cells, n=n, weight="workload", nest=nest, progress=False)
+    plan = grids.build(cells, n=n, weight="workload", within=nest, progress=False)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     codes = plan.cells["grid_code"].to_numpy()
-    name = "gridgeo.grids.build" + ("" if nest else " (nest=None)")
+    name = "gridgeo.grids.build" + ("" if nest else " (within=None)")
     row = measure(cells, pd.factorize(codes)[0], dt, name)
     row["cpu s"] = round(cpu, 2)
     return row, plan

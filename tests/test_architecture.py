@@ -187,3 +187,19 @@ def test_read_layer_takes_the_same_crs_keyword(tmp_path):
     assert (hits["cell_code"].to_numpy() == cells["cell_code"].to_numpy()).all()
     with pytest.raises(gg.errors.CRSError, match=r"cells_gcj02\.geojson"):
         gg.io.read_layer(path, crs="mars")
+
+
+def test_nest_names_a_communities_layer_and_within_the_level():
+    city = gg.datasets.demo_city()
+    cells = gg.cells.code(gg.cells.fishnet(city.district, size=600, nest=city.communities))
+    by_level = gg.grids.build(cells, n=15, within="community", progress=False)
+    by_layer = gg.grids.build(cells, n=15, nest=city.communities, progress=False)
+    assert by_layer.cells["grid_code"].equals(by_level.cells["grid_code"])
+    with pytest.warns(FutureWarning, match="within='street'"):
+        old = gg.grids.build(cells, n=8, nest="street", progress=False)
+    new = gg.grids.build(cells, n=8, within="street", progress=False)
+    assert old.cells["grid_code"].equals(new.cells["grid_code"])
+    with pytest.raises(TypeError, match="within="):
+        gg.grids.build(cells, n=8, nest=42, progress=False)
+    with pytest.raises(ColumnError, match="community_code"):
+        gg.grids.build(cells, n=8, nest=city.district, progress=False)

@@ -92,7 +92,7 @@ def chain(work) -> dict[str, subprocess.CompletedProcess[str]]:
     )  # fmt: skip
     # a second department's grids over the same district, exported from Amap (GCJ-02, no CRS)
     beats = gg.grids.build(
-        gg.io.read_layer(work / "cells.gpkg", layer="cells"), n=12, nest="street", seed=3,
+        gg.io.read_layer(work / "cells.gpkg", layer="cells"), n=12, within="street", seed=3,
         progress=False,
     ).grids[["grid_code", "geometry"]]  # fmt: skip
     gcj = gg.crs.to_system(beats.to_crs(4326), "gcj02").rename(columns={"grid_code": "警务区"})

@@ -48,7 +48,7 @@ def urban(cells):
 @pytest.fixture(scope="module")
 def police(cells):
     """Police beats: the same street blocks grouped another way, nested in streets."""
-    return gg.grids.build(cells, n=25, nest="street", seed=3, progress=False)
+    return gg.grids.build(cells, n=25, within="street", seed=3, progress=False)
 
 
 def _shift(layer: gpd.GeoDataFrame, dx: float, dy: float) -> gpd.GeoDataFrame:

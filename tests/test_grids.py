@@ -225,10 +225,10 @@ def test_build_geographic_crs_keeps_crs() -> None:
 
 def test_nest_street_and_none() -> None:
     cells = fishnet()
-    street = grids.build(cells, n=7, weight="load", nest="street", progress=False)
+    street = grids.build(cells, n=7, weight="load", within="street", progress=False)
     check_plan(street, cells, nest="street")
     assert set(street.grids["grid_code"].str[:12]) == {"441302001000"}
-    free = grids.build(cells, n=7, weight="load", nest=None, progress=False)
+    free = grids.build(cells, n=7, weight="load", within=None, progress=False)
     check_plan(free, cells, nest=None)
     assert set(free.grids["grid_code"].str[:12]) == {"441302000000"}
 

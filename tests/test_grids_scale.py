@@ -161,7 +161,7 @@ def test_induced_graph_equals_sub_graph() -> None:
 def test_seed_sized_district(n_comm: int, nest: str | None, n: int) -> None:
     """1,528 cells (Huizhou's seed size) in one, two, fifteen communities and nest=None."""
     cells = voronoi_layout(1528, n_comm, seed=42)
-    plan = grids.build(cells, n=n, weight="load", nest=nest, progress=False)
+    plan = grids.build(cells, n=n, weight="load", within=nest, progress=False)
     assert len(plan.grids) == n
     assert plan.summary.non_contiguous == ()
     codes = plan.cells["grid_code"]

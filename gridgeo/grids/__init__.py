@@ -5,7 +5,7 @@ balanced in workload, inside one community, easy to walk. :func:`build` groups b
 grids that are
 
 * **rook-contiguous** (cells share an edge of positive length, not just a corner),
-* **nested** in one community (``nest="community"``) or one street (``nest="street"``),
+* **nested** in one community (``within="community"``) or one street (``within="street"``),
 * **covering**: every cell belongs to exactly one grid,
 * **balanced**: each grid's weight within ``±tolerance`` of the target wherever the cells
   allow it (the summary names the grids where it does not, and why), then **compact**.
@@ -20,7 +20,7 @@ the cells of a district without communities into zones of at most 999 cells so t
 Grid codes
 ----------
 ``grid_code`` = the community's 12 digits (admin 6 + street 3 + community 3; community
-``000`` when ``nest="street"``, street and community ``000000`` when ``nest=None``) + a 3-digit
+``000`` when ``within="street"``, street and community ``000000`` when ``within=None``) + a 3-digit
 grid number. Numbers follow the cell-code ordering rule on each grid's representative point
 (``point_on_surface``): row bands ``floor(y / h)`` from north to south, west to east inside a
 band, with ``h`` the median grid side (square root of the median grid area, rounded to the

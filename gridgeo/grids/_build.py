@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -83,7 +84,7 @@ def check_options(n: Any, target: Any, nest: Any, tolerance: Any, seed: Any, sna
         msg = f"target must be a positive weight per grid, got {target!r}."
         raise ValueError(msg)
     if nest not in ("community", "street", None):
-        msg = f"nest must be 'community', 'street' or None, got {nest!r}."
+        msg = f"within must be 'community', 'street' or None, got {nest!r}."
         raise ValueError(msg)
     if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
         msg = f"tolerance must be a fraction between 0 and 1 (0.10 = ±10 %), got {tolerance!r}."
@@ -256,7 +257,7 @@ def allocate_grids(
         msg = (
             f"n={n} is too small: {n_locked} locked grid(s) and {groups} community group(s) "
             f"with free cells, each needing at least one grid. Pass n >= {n_locked + groups}, "
-            "or nest by street (nest='street') or not at all (nest=None)."
+            "or nest by street (within='street') or not at all (within=None)."
         )
         raise PlanError(msg)
     if free_n > sum(caps):
@@ -325,6 +326,31 @@ def grid_codes(
 Nest = Literal["community", "street"] | None
 
 
+def _level(within: Nest, nest: Any) -> Nest:
+    """The nesting level from ``within=``, or from ``nest=`` (a communities layer, or the
+    former level spelling)."""
+    if nest is None:
+        return within
+    if isinstance(nest, pd.DataFrame):
+        require_columns(nest, ["admin_code", "street_code", "community_code"], "nest (communities)")
+        return "community"
+    if nest in ("community", "street"):
+        warnings.warn(
+            f"grids.build(nest={nest!r}) is the former spelling; use within={nest!r} "
+            "(nest= names a communities layer everywhere in gridgeo).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return nest
+    msg = (
+        f"nest must be a communities layer (GeoDataFrame); got {nest!r}. For the nesting level "
+        "use within='community', 'street' or None."
+    )
+    if isinstance(nest, str):
+        raise ValueError(msg)
+    raise TypeError(msg)
+
+
 # ----------------------------------------------------------------------------- build
 def build(
     cells: gpd.GeoDataFrame,
@@ -332,7 +358,8 @@ def build(
     *,
     target: float | None = None,
     weight: str | None = None,
-    nest: Nest = "community",
+    within: Nest = "community",
+    nest: Any = None,
     tolerance: float = 0.10,
     seed: int = 0,
     locked: Sequence[str] | None = None,
@@ -366,9 +393,14 @@ def build(
     weight : str, optional
         Numeric column with each cell's workload (report count, population, street length…);
         area in m² when omitted.
-    nest : {"community", "street", None}
+    within : {"community", "street", None}
         Grids stay inside one community (admin+street+community code), one street, or
         anywhere (``None``).
+    nest : GeoDataFrame, optional
+        The communities layer, as in :mod:`gridgeo.cells` (``nest=communities``): grids stay
+        inside its communities, whose codes the cells must carry (same as
+        ``within="community"``). A level name here (``nest="street"``) is the former spelling
+        of ``within=`` and gives a ``FutureWarning``.
     tolerance : float
         Allowed relative deviation of a grid's weight from the target (0.10 = ±10 %).
     seed : int
@@ -423,6 +455,7 @@ def build(
     >>> round(plan.summary.cv, 3)
     0.0
     """
+    nest = _level(within, nest)
     check_options(n, target, nest, tolerance, seed, snap)
     check_cells(cells, "cells")
     prefix = cell_prefix(cells, nest, "cells")

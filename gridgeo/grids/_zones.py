@@ -127,7 +127,7 @@ def coding_zones(
     n = int(sum(math.ceil(s / (_FILL * max_cells)) for s in per_street))
     for _ in range(20):
         plan = build(
-            work, n=n, weight="_one", nest="street", seed=seed, snap=snap, progress=progress
+            work, n=n, weight="_one", within="street", seed=seed, snap=snap, progress=progress
         )
         over = int((plan.grids["n_cells"] > max_cells).sum())
         if not over:
