@@ -212,3 +212,19 @@ _TYPE_IDS = {
     "MultiPolygon": 6,
     "GeometryCollection": 7,
 }
+
+
+def plan_layers(obj: Any, grids: Any = None, name: str = "cells") -> tuple[Any, Any]:
+    """``(cells, grids)`` from a grid plan (an object with ``.cells`` and ``.grids``
+    GeoDataFrames, such as :class:`gridgeo.grids.GridPlan`), else ``(obj, grids)`` unchanged.
+
+    Lets every function that takes cells and grids take a plan instead.
+    """
+    plan_cells = getattr(obj, "cells", None)
+    plan_grids = getattr(obj, "grids", None)
+    if isinstance(obj, pd.DataFrame) or not isinstance(plan_cells, gpd.GeoDataFrame):
+        return obj, grids
+    if grids is not None:
+        msg = f"{name} is a grid plan, which already holds the grids; leave grids=None."
+        raise TypeError(msg)
+    return plan_cells, plan_grids

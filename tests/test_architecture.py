@@ -203,3 +203,14 @@ def test_nest_names_a_communities_layer_and_within_the_level():
         gg.grids.build(cells, n=8, nest=42, progress=False)
     with pytest.raises(ColumnError, match="community_code"):
         gg.grids.build(cells, n=8, nest=city.district, progress=False)
+
+
+def test_maps_honour_a_declared_layer():
+    cells = _cells(3, 200.0)
+    wgs = cells.to_crs(4326)
+    wgs = wgs.assign(grid_code=wgs["cell_code"])
+    amap = gg.crs.to_system(wgs, "gcj02")  # declared GCJ-02 (attrs), as drawn on Amap tiles
+    page = gg.maps.grid_map(amap, basemap="none").get_root().render()
+    x0, y0 = wgs.geometry.iloc[0].exterior.coords[0]
+    gx, gy = amap.geometry.iloc[0].exterior.coords[0]
+    assert f"{x0:.5f}" in page and f"{gx:.5f}" not in page  # drawn where it really is

@@ -161,11 +161,14 @@ def _layer_name(name: Any) -> str:
 
 
 def _to_lonlat(gdf: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
-    """Return ``gdf`` in lon/lat of the map's coordinate system (shifted for GCJ-02 tiles)."""
-    if system == "wgs84":
-        return gdf.to_crs(4326)
+    """Return ``gdf`` in lon/lat of the map's coordinate system (shifted for GCJ-02 tiles).
+
+    A layer declared GCJ-02/BD-09 (:func:`gridgeo.crs.declare`) is first made real.
+    """
     from gridgeo import crs as ggcrs
 
+    if system == "wgs84":
+        return ggcrs.real(gdf).to_crs(4326)
     return ggcrs.to_system(gdf, system)
 
 
