@@ -211,6 +211,6 @@ def test_maps_honour_a_declared_layer():
     wgs = wgs.assign(grid_code=wgs["cell_code"])
     amap = gg.crs.to_system(wgs, "gcj02")  # declared GCJ-02 (attrs), as drawn on Amap tiles
     page = gg.maps.grid_map(amap, basemap="none").get_root().render()
-    x0, y0 = wgs.geometry.iloc[0].exterior.coords[0]
-    gx, gy = amap.geometry.iloc[0].exterior.coords[0]
+    x0 = wgs.geometry.iloc[0].exterior.coords[0][0]
+    gx = amap.geometry.iloc[0].exterior.coords[0][0]
     assert f"{x0:.5f}" in page and f"{gx:.5f}" not in page  # drawn where it really is
