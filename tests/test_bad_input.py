@@ -29,6 +29,7 @@ from shapely import Point, Polygon, box
 import gridgeo as gg
 from gridgeo import errors
 from gridgeo import io as gio
+from gridgeo.io import _layers
 from gridgeo.io._atomic import write_text_atomic
 
 CRS_GK = "EPSG:4547"
@@ -591,7 +592,7 @@ ROWS: dict[str, Row] = {
     ),
     # outputs
     "OUT-01": Row(
-        lambda t: _write_with(t, "a.gpkg", (gio, "_write_ogr", _enospc)),
+        lambda t: _write_with(t, "a.gpkg", (_layers, "_write_ogr", _enospc)),
         errors.InputFileError,
         ("a.gpkg", "disk is full"),
     ),

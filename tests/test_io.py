@@ -37,6 +37,7 @@ from gridgeo.errors import (
     InputFileError,
     OptionalDependencyError,
 )
+from gridgeo.io import _layers
 from gridgeo.io._atomic import atomic_fileset, atomic_path, write_bytes_atomic, write_text_atomic
 
 GEOD = Geod(ellps="WGS84")
@@ -295,7 +296,7 @@ def test_failed_write_leaves_nothing_and_keeps_old_file(
         pyogrio.write_dataframe(frame.iloc[:1], tmp, **options)  # a real partial file ...
         raise RuntimeError("disk full")  # ... then the writer dies
 
-    monkeypatch.setattr(gio, "_write_ogr", half_write)
+    monkeypatch.setattr(_layers, "_write_ogr", half_write)
     with pytest.raises(RuntimeError, match="disk full"):
         gio.write_layer(_layer().iloc[:2], target)
     assert {name: (tmp_path / name).read_bytes() for name in _files(tmp_path)} == before
@@ -1288,10 +1289,11 @@ import os, pathlib, sys, time
 import geopandas as gpd
 from shapely import Point
 from gridgeo import io as gio
+from gridgeo.io import _layers
 target, layer, go = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 folder = pathlib.Path(target).parent
 if layer == "a":  # the slow writer: pauses between copying the file and writing its layer
-    real = gio._write_ogr
+    real = _layers._write_ogr
     def slow(frame, tmp, **options):
         (folder / "a-copied").touch()
         for _ in range(1200):
@@ -1299,7 +1301,7 @@ if layer == "a":  # the slow writer: pauses between copying the file and writing
                 break
             time.sleep(0.05)
         real(frame, tmp, **options)
-    gio._write_ogr = slow
+    _layers._write_ogr = slow
 posts = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(114.4, 23.1)], crs=4490)
 (folder / f"{layer}-ready").touch()
 gio.write_layer(posts, target, layer=layer)
@@ -1349,7 +1351,7 @@ def _enospc(*args: object, **kwargs: object) -> None:
 def test_disk_full_raises_naming_the_target(
     tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gio, "_write_ogr", _enospc)
+    monkeypatch.setattr(_layers, "_write_ogr", _enospc)
     with pytest.raises(InputFileError, match=rf"a\{suffix}'.*No space left.*disk is full"):
         gio.write_layer(_layer(), tmp_path / f"a{suffix}")
     assert _files(tmp_path) == []
