@@ -1,17 +1,21 @@
-"""Warning-rule evaluation and reason texts for :func:`gridgeo.hotspots.warnings` (private).
+"""Three-colour warnings: :class:`WarningRules`, :func:`warnings`, rule evaluation (private).
 
-Inputs are validated by the public function. :data:`REASONS` holds the reason templates per
-language (``"en"``, ``"zh"``); :func:`evaluate` applies the rules level by level.
+Part of :mod:`gridgeo.hotspots` (the public face). Inputs are validated by :func:`warnings`.
+:data:`REASONS` holds the reason templates per language (``"en"``, ``"zh"``); :func:`evaluate`
+applies the rules level by level.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["LEVEL_ORDER", "REASONS", "evaluate", "level_reasons"]
+from gridgeo.errors import ColumnError
+
+__all__ = ["LEVEL_ORDER", "REASONS", "WarningRules", "evaluate", "level_reasons", "warnings"]
 
 #: levels from lowest to highest: a later level that matches overrides an earlier one
 LEVEL_ORDER = ("blue", "yellow", "red")
@@ -84,3 +88,94 @@ def evaluate(hot: pd.DataFrame, rules: Any, lang: str) -> tuple[np.ndarray, np.n
                 level[i] = name
                 reason[i] = "; ".join(rs)
     return level, reason
+
+
+@dataclass(frozen=True)
+class WarningRules:
+    """Rules for the three-colour warning (any matching rule raises that level).
+
+    For each level: ``*_bins`` gi_bin values, ``*_patterns`` emerging patterns, ``*_count``
+    an absolute count threshold (``count >= value``), ``*_count_quantile`` a percentile of the
+    non-zero counts (``count >`` that percentile), ``*_z`` a gi_z threshold (``>=``). ``None``
+    or an empty tuple disables a rule. Columns absent from the input are skipped.
+    """
+
+    red_bins: tuple[int, ...] = (3,)
+    red_patterns: tuple[str, ...] = (
+        "intensifying hot spot",
+        "persistent hot spot",
+        "new hot spot",
+    )
+    red_count: float | None = None
+    red_count_quantile: float | None = None
+    red_z: float | None = None
+    yellow_bins: tuple[int, ...] = (2,)
+    yellow_patterns: tuple[str, ...] = ("diminishing hot spot", "oscillating hot spot")
+    yellow_count: float | None = None
+    yellow_count_quantile: float | None = 90.0
+    yellow_z: float | None = None
+    blue_bins: tuple[int, ...] = (1,)
+    blue_patterns: tuple[str, ...] = ("sporadic hot spot", "consecutive hot spot")
+    blue_count: float | None = None
+    blue_count_quantile: float | None = None
+    blue_z: float | None = None
+
+
+def warnings(
+    hot: pd.DataFrame,
+    *,
+    rules: WarningRules | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Three-colour warning level per cell or grid, with the reasons.
+
+    The highest level whose rules match wins (red > yellow > blue); ``warning_reason`` joins
+    the reasons of that level with ``"; "``. Cells matching no rule get ``""`` in both.
+
+    Parameters
+    ----------
+    hot : DataFrame
+        Cells or grids with any of ``gi_bin``, ``gi_z``, ``count`` (from :func:`gistar` /
+        :func:`counts`) and ``pattern`` (from :func:`emerging`).
+    rules : WarningRules, optional
+        Defaults: red = gi_bin 3 or an intensifying / persistent / new hot spot; yellow =
+        gi_bin 2, a diminishing / oscillating hot spot, or a count above the 90th percentile
+        of the non-zero counts; blue = gi_bin 1 or a sporadic / consecutive hot spot.
+    lang : {"en", "zh"}
+        Language of ``warning_reason``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``hot`` with ``warning`` (``"red"``, ``"yellow"``, ``"blue"`` or ``""``) and
+        ``warning_reason``.
+
+    Raises
+    ------
+    ColumnError
+        None of ``gi_bin``, ``gi_z``, ``count``, ``pattern`` is present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"gi_bin": [3, 1, 0], "count": [9, 2, 0]})
+    >>> warnings(df, rules=WarningRules(yellow_count_quantile=None))["warning"].tolist()
+    ['red', 'blue', '']
+    """
+    if not isinstance(hot, pd.DataFrame):
+        msg = f"hot must be a DataFrame, got {type(hot).__name__}."
+        raise TypeError(msg)
+    if not {"gi_bin", "gi_z", "count", "pattern"} & set(hot.columns):
+        msg = (
+            "hot has none of the columns gi_bin, gi_z, count, pattern; pass the output of "
+            "gistar(), counts() or emerging().cells."
+        )
+        raise ColumnError(msg)
+    if lang not in REASONS:
+        msg = f"lang must be 'en' or 'zh', got {lang!r}."
+        raise ValueError(msg)
+    level, reason = evaluate(hot, rules or WarningRules(), lang)
+    out = hot.copy()
+    out["warning"] = pd.array(level, dtype="str")
+    out["warning_reason"] = pd.array(reason, dtype="str")
+    return out
