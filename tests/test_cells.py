@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Polygon, box
 
 from gridgeo import cells
-from gridgeo.cells import _blocks
+from gridgeo.cells import _blocks, _lattices
 from gridgeo.cells import _lattice as _cellgrid
 from gridgeo.errors import (
     CodingError,
@@ -366,7 +366,7 @@ def test_h3_missing_dependency(monkeypatch):
     def fail(module: str, extra: str):
         raise OptionalDependencyError(f"pip install 'gridgeo[{extra}]'")
 
-    monkeypatch.setattr(cells, "optional_import", fail)
+    monkeypatch.setattr(_lattices, "optional_import", fail)
     del v
     with pytest.raises(OptionalDependencyError, match=r"gridgeo\[h3\]"):
         cells.hexagons(_gs(box(0, 0, 500, 500)), 10_000, kind="h3")
