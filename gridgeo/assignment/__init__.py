@@ -5,9 +5,12 @@ puts every report in a cell and a grid or gives the reason why not; :func:`route
 the department that must fix it (监管分离) and a response level; :func:`flag_duplicates` marks
 probable repeats; :func:`summary` counts statuses. The parts live beside this file:
 
-- ``_assign.py`` — :func:`assign`, the boundary rule, snapping, the Dask path, chunked runs
-  (:func:`assign_chunks`);
-- ``_engines.py`` — the point-in-polygon engines (fishnet, raster, STRtree) and their exact twin;
+- ``_assign.py`` — :func:`assign` and :func:`summary`; ``_prepare.py`` — the cells checked and
+  indexed once, their grid codes, the options; ``_frame.py`` — the core for one frame
+  (coordinate status, reprojection, snapping, result columns); ``_scale.py`` — the Dask path
+  and chunked runs (:func:`assign_chunks`);
+- ``_engines.py`` — the point-in-polygon engines (fishnet, STRtree) and their exact twin;
+  ``_rule.py`` — the boundary rule in exact arithmetic; ``_raster.py`` — the label raster;
 - ``_routing.py`` — routing, response levels (:class:`LevelRules`) and duplicate flags.
 
     >>> import gridgeo as gg
