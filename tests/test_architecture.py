@@ -214,3 +214,28 @@ def test_maps_honour_a_declared_layer():
     x0 = wgs.geometry.iloc[0].exterior.coords[0][0]
     gx = amap.geometry.iloc[0].exterior.coords[0][0]
     assert f"{x0:.5f}" in page and f"{gx:.5f}" not in page  # drawn where it really is
+
+
+def test_a_plan_is_accepted_where_cells_and_grids_are(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    city = gg.datasets.demo_city()
+    cells = gg.cells.code(gg.cells.fishnet(city.district, size=600, nest=city.communities))
+    plan = gg.grids.build(cells, n=15, progress=False)
+    raw = gg.datasets.demo_reports(400, seed=1)
+    reports = gg.io.read_reports(raw, lon="lng", lat="lat", crs="gcj02", time="reported_at")
+    hits = gg.assign(reports, plan)
+    by_plan = gg.hotspots.counts(hits, plan)
+    assert by_plan["count"].equals(gg.hotspots.counts(hits, plan.cells)["count"])
+    rep_plan = gg.coverage.report(plan, hits, calendar=None)
+    rep_layers = gg.coverage.report(plan.cells, plan.grids, hits, calendar=None)
+    assert rep_plan.sections["workload"].equals(rep_layers.sections["workload"])
+    page = gg.maps.grid_map(plan, basemap="none").get_root().render()
+    assert plan.grids["grid_code"].iloc[0] in page
+    assert gg.maps.plot_grids(plan) is not None
+    path = gg.io.write_layer(plan, tmp_path / "plan.gpkg")
+    assert len(gg.io.read_layer(path, layer="grids")) == len(plan.grids)
+    assert len(gg.io.read_layer(path, layer="cells")) == len(plan.cells)
+    with pytest.raises(gg.errors.InputFileError, match="GeoPackage"):
+        gg.io.write_layer(plan, tmp_path / "plan.geojson")

@@ -39,7 +39,7 @@ def test_template_loads_and_paths_are_relative_to_the_profile(tmp_path):
     assert p.plan == folder / "plan.gpkg"
     assert p.output == folder / "gridgeo_out"
     assert p.columns["lon"] == "lng" and p.crs == "gcj02"
-    assert p.grids["n"] == 40 and p.thresholds["yellow_count_quantile"] == 90.0
+    assert p.grids["n"] == 40 and p.thresholds["yellow_count_quantile"] == 99.0
     assert p.calendar is not None and p.calendar.hours_per_day == 7.0
 
 

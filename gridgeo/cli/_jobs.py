@@ -148,7 +148,7 @@ def warning_rules(profile: Any = None) -> Any:
     t = profile.thresholds
     return WarningRules(
         red_count=t.get("red_count"),
-        yellow_count_quantile=t.get("yellow_count_quantile", 90.0),
+        yellow_count_quantile=t.get("yellow_count_quantile", 99.0),
     )
 
 

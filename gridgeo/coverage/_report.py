@@ -13,7 +13,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gridgeo._validate import require_columns, require_crs, require_geodataframe, require_positive
+from gridgeo._validate import (
+    plan_layers,
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_positive,
+)
 from gridgeo.calendar import WorkCalendar
 from gridgeo.categories import default_categories
 from gridgeo.coverage import _kpi
@@ -237,10 +243,21 @@ class CoverageReport:
         return path
 
 
+def _inputs(cells: Any, grids: Any, assigned: Any) -> tuple[Any, Any, Any]:
+    """``(cells, grids, assigned)``, also from ``report(plan, assigned)``."""
+    if assigned is None and not isinstance(cells, pd.DataFrame):
+        grids, assigned = None, grids  # report(plan, assigned)
+    cells, grids = plan_layers(cells, grids, "cells")
+    if assigned is None:
+        msg = "report() needs the assigned reports: report(cells, grids, assigned)."
+        raise TypeError(msg)
+    return cells, grids, assigned
+
+
 def report(
-    cells: gpd.GeoDataFrame,
-    grids: gpd.GeoDataFrame | None,
-    assigned: gpd.GeoDataFrame | pd.DataFrame,
+    cells: gpd.GeoDataFrame | Any,
+    grids: gpd.GeoDataFrame | pd.DataFrame | None,
+    assigned: gpd.GeoDataFrame | pd.DataFrame | None = None,
     *,
     area: gpd.GeoDataFrame | None = None,
     stations: gpd.GeoDataFrame | None = None,
@@ -260,8 +277,10 @@ def report(
 
     Parameters
     ----------
-    cells : GeoDataFrame
-        Base cells with ``cell_code`` (and ``grid_code`` when they come from a grid plan).
+    cells : GeoDataFrame or GridPlan
+        Base cells with ``cell_code`` (and ``grid_code`` when they come from a grid plan), or a
+        :class:`gridgeo.grids.GridPlan`: then ``report(plan, assigned)`` takes its cells and
+        grids.
     grids : GeoDataFrame or None
         Responsibility grids with ``grid_code``; optional ``workers``/``staff`` column.
     assigned : DataFrame
@@ -324,6 +343,7 @@ def report(
     >>> rep.sections["kpi_grid"].loc["G1", "on_time_closure_rate"]
     np.float64(0.5)
     """
+    cells, grids, assigned = _inputs(cells, grids, assigned)
     require_geodataframe(cells, "cells")
     require_crs(cells, "cells")
     require_columns(cells, ["cell_code"], "cells")

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from gridgeo._validate import require_columns, require_crs, require_geodataframe, require_unique
+from gridgeo._validate import (
+    plan_layers,
+    require_columns,
+    require_crs,
+    require_geodataframe,
+    require_unique,
+)
 from gridgeo.errors import ColumnError
 from gridgeo.hotspots import _emerging, _kde
 
@@ -123,6 +129,7 @@ def counts(
     0         a      2    200.0
     1         b      0      0.0
     """
+    cells, _ = plan_layers(cells, None, "cells")  # a GridPlan counts per cell
     cells = require_geodataframe(cells, "cells")
     key = _key_of(cells, key, "cells")
     require_unique(cells[key], key, "cells")

@@ -112,7 +112,7 @@ class WarningRules:
     yellow_bins: tuple[int, ...] = (2,)
     yellow_patterns: tuple[str, ...] = ("diminishing hot spot", "oscillating hot spot")
     yellow_count: float | None = None
-    yellow_count_quantile: float | None = 90.0
+    yellow_count_quantile: float | None = 99.0
     yellow_z: float | None = None
     blue_bins: tuple[int, ...] = (1,)
     blue_patterns: tuple[str, ...] = ("sporadic hot spot", "consecutive hot spot")
@@ -139,7 +139,7 @@ def warnings(
         :func:`counts`) and ``pattern`` (from :func:`emerging`).
     rules : WarningRules, optional
         Defaults: red = gi_bin 3 or an intensifying / persistent / new hot spot; yellow =
-        gi_bin 2, a diminishing / oscillating hot spot, or a count above the 90th percentile
+        gi_bin 2, a diminishing / oscillating hot spot, or a count above the 99th percentile
         of the non-zero counts; blue = gi_bin 1 or a sporadic / consecutive hot spot.
     lang : {"en", "zh"}
         Language of ``warning_reason``.

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 
-from gridgeo._validate import require_geodataframe
+from gridgeo._validate import plan_layers, require_geodataframe
 from gridgeo.errors import (
     ColumnError,
     CoordinateError,
@@ -356,8 +357,10 @@ def write_layer(
 
     Parameters
     ----------
-    gdf : GeoDataFrame
-        The layer. A named index is written as a column; an unnamed one is dropped.
+    gdf : GeoDataFrame or GridPlan
+        The layer. A named index is written as a column; an unnamed one is dropped. A
+        :class:`gridgeo.grids.GridPlan` writes its ``cells`` and ``grids`` as two layers of a
+        GeoPackage (:func:`gridgeo.grids.save_plan` also keeps its summary and history).
     path : str or PathLike
         ``.gpkg``, ``.parquet``, ``.geojson``/``.json`` or ``.shp``. The folder must exist.
     layer : str, optional
@@ -393,6 +396,8 @@ def write_layer(
     >>> read_layer(folder / "city.gpkg", layer="posts")["n"].tolist()
     [1, 2]
     """
+    if not isinstance(gdf, pd.DataFrame) and hasattr(gdf, "cells"):
+        return _write_plan_layers(gdf, Path(path), encoding)
     require_geodataframe(gdf, "gdf")
     target = Path(path)
     kind = _kind(target, _LAYER_KINDS, _LAYER_FORMATS, "write")
@@ -445,3 +450,17 @@ def write_layer(
         )
         raise InputFileError(msg) from err
     return target
+
+
+def _write_plan_layers(plan: Any, path: Path, encoding: str | None) -> Path:
+    """A grid plan's ``cells`` and ``grids`` as two layers of one GeoPackage."""
+    cells, grids = plan_layers(plan, None, "gdf")
+    if path.suffix.lower() != ".gpkg":
+        msg = (
+            f"{str(path)!r}: a grid plan has two layers (cells and grids) and needs a GeoPackage "
+            "(.gpkg); or write plan.grids / plan.cells, or save it whole with "
+            "gridgeo.grids.save_plan(plan, path)."
+        )
+        raise InputFileError(msg)
+    write_layer(cells, path, layer="cells", encoding=encoding)
+    return write_layer(grids, path, layer="grids", encoding=encoding)

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gridgeo._validate import (
+    plan_layers,
     require_columns,
     require_crs,
     require_geodataframe,
@@ -115,6 +116,9 @@ def grid_map(
     True
     """
     _layer_name(name)  # a string, checked before any work
+    if not isinstance(grids, pd.DataFrame) and hasattr(grids, "cells"):  # a GridPlan
+        plan_cells, grids = plan_layers(grids, None, "grids")
+        cells = plan_cells if cells is None else cells
     layer = _check_polygons(grids, "grids", ["grid_code"])
     if column is not None:
         require_columns(grids, [column], "grids", params={column: "column"})

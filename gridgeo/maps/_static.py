@@ -28,6 +28,7 @@ from pyproj import CRS
 
 from gridgeo._fonts import cjk_font
 from gridgeo._validate import (
+    plan_layers,
     require_columns,
     require_crs,
     require_geodataframe,
@@ -215,6 +216,9 @@ def plot_grids(
     >>> len(fig.axes)
     1
     """
+    if not isinstance(grids, pd.DataFrame) and hasattr(grids, "cells"):  # a GridPlan
+        plan_cells, grids = plan_layers(grids, None, "grids")
+        cells = plan_cells if cells is None else cells
     _check(grids, "grids", _POLY, ["grid_code"])
     if column is not None:
         require_columns(grids, [column], "grids")

@@ -178,7 +178,7 @@ seed = 0
 snap_m = 30                        # reports this close outside the district are snapped in
 walk_distance_m = 1000             # 15-minute walk for service coverage
 per_worker = 150                   # reports per worker per period before overload
-yellow_count_quantile = 90         # yellow warning above this percentile of counts
+yellow_count_quantile = 99         # yellow warning above this percentile of counts
 
 [output]
 folder = "gridgeo_out"
